@@ -1,0 +1,28 @@
+# The README's two commands: `make run` (install, then the main job on the bundled data) and
+# `make test` (install, then lint and the test suite; what .ci/run calls).
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: run test install lint
+
+run: install
+	$(BIN)/alvh init
+	$(BIN)/alvh data status
+
+test: install lint
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml scripts/install-system-deps.sh
+	bash scripts/install-system-deps.sh
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "ALVH Risk needs Python >= 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@

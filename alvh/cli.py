@@ -1,0 +1,177 @@
+"""The `alvh` command line (interface.md): commands, exit codes, JSON shapes.
+
+Only the CLI turns "no date given" into a date; everything below it takes `as_of` explicitly.
+Exit codes: 0 success, 1 unexpected, 2 usage, 3 bad input data, 4 environment problem.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+from alvh.errors import AlvhError, UsageError
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+app = typer.Typer(
+    help="ALVH Risk: SPX iron condors hedged with VIX calls (Adaptive Layered VIX Hedge).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="What the warehouse holds.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="The date to act for, YYYY-MM-DD.", show_default=False)
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (interface.md shape).")]
+
+
+def today_in_new_york() -> date:
+    return datetime.now(NEW_YORK).date()
+
+
+def parse_as_of(text: str | None) -> date:
+    """`--as-of` as a date: today in New York when absent; never in the future."""
+    if text is None:
+        return today_in_new_york()
+    try:
+        value = date.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(f"--as-of {text!r} is not a date in the form YYYY-MM-DD") from exc
+    if value > today_in_new_york():
+        raise UsageError(f"--as-of {value} is in the future")
+    return value
+
+
+def _settings():
+    from alvh.settings import load_settings
+
+    return load_settings()
+
+
+def _print_ingest(report) -> None:
+    for item in report.items:
+        counts = (
+            f"+{item.inserted} ~{item.updated} ={item.unchanged} !{item.rejected}"
+            if item.status not in ("unreachable",)
+            else ""
+        )
+        note = f"  ({item.note})" if item.note else ""
+        typer.echo(f"  {item.item:<16} {item.status:<11} {item.source:<8} {counts}{note}")
+    typer.echo(
+        f"ingest {report.run_id} as of {report.as_of} ({report.mode}): "
+        f"{report.total('inserted')} inserted, {report.total('updated')} updated, "
+        f"{report.total('unchanged')} unchanged, {report.total('rejected')} rejected "
+        f"in {report.duration:.2f} s"
+    )
+    messages = report.reject_messages
+    if messages:
+        typer.echo(f"{len(messages)} rows rejected and quarantined in rejected_rows:", err=True)
+        for message in messages[:20]:
+            typer.echo(f"  {message}", err=True)
+        if len(messages) > 20:
+            typer.echo(f"  ... and {len(messages) - 20} more (see rejected_rows)", err=True)
+    for item in report.unreachable:
+        typer.echo(f"  {item.item}: {item.note}; no fallback allowed (--source live)", err=True)
+
+
+@app.command()
+def init() -> None:
+    """Create or migrate the warehouse and load the bundled data (idempotent)."""
+    from alvh.ingest import ingest
+    from alvh.warehouse import open_warehouse
+
+    settings = _settings()
+    con = open_warehouse(settings.warehouse_path)
+    try:
+        typer.echo(f"warehouse {settings.warehouse_path}")
+        report = ingest(con, settings, today_in_new_york(), mode="snapshot")
+        _print_ingest(report)
+    finally:
+        con.close()
+    raise typer.Exit(report.exit_code)
+
+
+@app.command("ingest")
+def ingest_command(
+    source: Annotated[
+        str, typer.Option("--source", help="auto | snapshot | live", case_sensitive=False)
+    ] = "auto",
+    as_of: AsOfOption = None,
+) -> None:
+    """Load or refresh market and macro data (auto: live publishers, else the snapshot)."""
+    from alvh.ingest import MODES, ingest
+    from alvh.warehouse import open_warehouse
+
+    mode = source.lower()
+    if mode not in MODES:
+        raise UsageError(f"--source must be one of {', '.join(MODES)}, not {source!r}")
+    day = parse_as_of(as_of)
+    settings = _settings()
+    con = open_warehouse(settings.warehouse_path)
+    try:
+        report = ingest(con, settings, day, mode=mode)
+    finally:
+        con.close()
+    _print_ingest(report)
+    raise typer.Exit(report.exit_code)
+
+
+@data_app.command("status")
+def data_status(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
+    """One row per series: first date, last date, rows, trading days stale, source."""
+    from alvh.status import series_status
+    from alvh.warehouse import connect
+
+    day = parse_as_of(as_of)
+    settings = _settings()
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        rows = series_status(con, settings, day)
+    finally:
+        con.close()
+    if as_json:
+        typer.echo(json.dumps([row.as_json() for row in rows], indent=2))
+        return
+    typer.echo(f"data status as of {day} ({settings.warehouse_path})")
+    typer.echo(f"{'series':<16} {'first':<10} {'last':<10} {'rows':>7} {'stale':>6}  source")
+    for row in rows:
+        flag = "  STALE" if row.stale else ""
+        typer.echo(
+            f"{row.series:<16} {row.first:<10} {row.last:<10} {row.rows:>7} "
+            f"{row.stale_days:>6}  {row.source}{flag}"
+        )
+
+
+def main() -> None:
+    """Console entry point: maps our errors to interface.md's exit codes."""
+    try:
+        app(standalone_mode=False)
+    except AlvhError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        sys.exit(1)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        typer.echo(f"unexpected error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
