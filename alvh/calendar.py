@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import bisect
 import functools
+import os
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from alvh.errors import UsageError
@@ -64,7 +66,43 @@ def calendar_end() -> date:
 
 @functools.cache
 def _sessions() -> np.ndarray:
-    """XNYS sessions in [CALENDAR_START, calendar_end()], sorted datetime64[D] (built once)."""
+    """XNYS sessions in [CALENDAR_START, calendar_end()], sorted datetime64[D] (built once).
+
+    Building a century of holidays costs about 0.2 s, paid by every short CLI command, so the
+    result is cached on disk under the package version and the range (a pure function of both).
+    """
+    import numpy as np
+
+    cache = _cache_file()
+    if cache is not None and cache.is_file():
+        try:
+            return np.load(cache, allow_pickle=False)
+        except (OSError, ValueError):
+            pass
+    sessions = _build_sessions()
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(partial, sessions, allow_pickle=False)
+            os.replace(partial, cache)
+        except OSError:
+            pass  # a read-only home only costs the rebuild next time
+    return sessions
+
+
+def _cache_file() -> Path | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        package = version("exchange-calendars")
+    except PackageNotFoundError:
+        return None
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "alvh"
+    return root / f"xnys-{package}-{CALENDAR_START}-{calendar_end()}.npy"
+
+
+def _build_sessions() -> np.ndarray:
     import warnings
 
     import exchange_calendars as xcals

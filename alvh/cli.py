@@ -153,24 +153,21 @@ def data_status(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
 def main() -> None:
     """Console entry point: maps our errors to interface.md's exit codes."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, a command's `typer.Exit(code)` comes back as the return value.
+        code = app(standalone_mode=False)
     except AlvhError as exc:
         typer.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         sys.exit(1)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # click's usage errors: exit 2
             exc.show()
             sys.exit(exc.exit_code)
         typer.echo(f"unexpected error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

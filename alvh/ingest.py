@@ -48,6 +48,7 @@ Mode = Literal["auto", "snapshot", "live"]
 MODES: tuple[str, ...] = ("auto", "snapshot", "live")
 
 VX_SETTLE_LOW, VX_SETTLE_HIGH = 5.0, 200.0
+_EMPTY = pd.DataFrame({"_": pd.Series(dtype="int64")})
 
 
 @dataclass
@@ -211,33 +212,16 @@ class _Writer:
         now = datetime.now()
         result.rejected = len(rejects)
         result.reject_messages = rejects["message"].tolist() if len(rejects) else []
-        with transaction(con):
-            if sql_file is not None and incoming is not None and len(incoming):
-                statements = self._statements.setdefault(sql_file, read_sql_statements(sql_file))
-                con.register("incoming", incoming)
-                try:
-                    params = {"run_id": self.run_id, "revised_at": now}
-                    new_rows, changed_rows = con.execute(statements["diff"]).fetchall()[0]
-                    if changed_rows:
-                        if "revisions" in statements:
-                            con.execute(statements["revisions"], params)
-                        result.updated = _count(
-                            con.execute(
-                                statements["update"], _params_for(statements["update"], params)
-                            )
-                        )
-                    if new_rows:
-                        result.inserted = _count(
-                            con.execute(
-                                statements["insert"], _params_for(statements["insert"], params)
-                            )
-                        )
-                finally:
-                    con.unregister("incoming")
-                result.unchanged = len(incoming) - result.updated - result.inserted
-            if len(rejects):
-                con.register("rejects", rejects[REJECT_COLUMNS])
-                try:
+        has_rows = sql_file is not None and incoming is not None and len(incoming) > 0
+        # Frames are registered outside the transaction: unregistering inside an aborted one
+        # would raise and hide the error that aborted it.
+        con.register("incoming", incoming if has_rows else _EMPTY)
+        con.register("rejects", rejects[REJECT_COLUMNS] if len(rejects) else _no_rejects())
+        try:
+            with transaction(con):
+                if has_rows:
+                    self._write_rows(result, sql_file, len(incoming), now)
+                if len(rejects):
                     con.execute(
                         self.sql["rejects"],
                         {
@@ -247,27 +231,48 @@ class _Writer:
                             "rejected_at": now,
                         },
                     )
-                finally:
-                    con.unregister("rejects")
-            result.duration = time.perf_counter() - started
-            con.execute(
-                self.sql["item"],
-                {
-                    "run_id": self.run_id,
-                    "item": result.item,
-                    "source": result.source,
-                    "origin": result.origin,
-                    "status": result.status,
-                    "note": result.note,
-                    "inserted": result.inserted,
-                    "updated": result.updated,
-                    "unchanged": result.unchanged,
-                    "rejected": result.rejected,
-                    "missing": result.missing,
-                    "withheld": result.withheld,
-                    "duration": result.duration,
-                },
-            )
+                self._record_item(result, started)
+        finally:
+            con.unregister("incoming")
+            con.unregister("rejects")
+        return result
+
+    def _write_rows(self, result: ItemResult, sql_file: str, n_rows: int, now: datetime) -> None:
+        con = self.con
+        statements = self._statements.setdefault(sql_file, read_sql_statements(sql_file))
+        params = {"run_id": self.run_id, "revised_at": now}
+        new_rows, changed_rows = con.execute(statements["diff"]).fetchall()[0]
+        if changed_rows:
+            if "revisions" in statements:
+                con.execute(statements["revisions"], params)
+            update = statements["update"]
+            result.updated = _count(con.execute(update, _params_for(update, params)))
+        if new_rows:
+            insert = statements["insert"]
+            result.inserted = _count(con.execute(insert, _params_for(insert, params)))
+        result.unchanged = n_rows - result.updated - result.inserted
+
+    def _record_item(self, result: ItemResult, started: float) -> None:
+        con = self.con
+        result.duration = time.perf_counter() - started
+        con.execute(
+            self.sql["item"],
+            {
+                "run_id": self.run_id,
+                "item": result.item,
+                "source": result.source,
+                "origin": result.origin,
+                "status": result.status,
+                "note": result.note,
+                "inserted": result.inserted,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "rejected": result.rejected,
+                "missing": result.missing,
+                "withheld": result.withheld,
+                "duration": result.duration,
+            },
+        )
         return result
 
     def whole_file_failed(

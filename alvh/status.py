@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 
@@ -32,7 +32,10 @@ class SeriesStatus:
 def series_status(
     con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date
 ) -> list[SeriesStatus]:
-    """Coverage per series; `stale_days` counts NYSE sessions after the last date to `as_of`."""
+    """Coverage per series; `stale_days` counts NYSE sessions after the last date to `as_of`.
+
+    For a monthly series the count starts at the end of its last month.
+    """
     rows = con.execute(read_sql("queries/series_status.sql")).fetchall()
     tolerance = {
         "daily": settings.stale_after_trading_days_daily,
@@ -40,7 +43,9 @@ def series_status(
     }
     result = []
     for series_id, first, last, n_rows, source, frequency in rows:
-        stale_days = calendar.trading_days_between(last, as_of)
+        # A monthly value describes its whole month: count from the month's end.
+        since = last if frequency == "daily" else _month_end(last)
+        stale_days = calendar.trading_days_between(since, as_of)
         result.append(
             SeriesStatus(
                 series_id,
@@ -54,3 +59,8 @@ def series_status(
             )
         )
     return result
+
+
+def _month_end(day: date) -> date:
+    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return following - timedelta(days=1)

@@ -1,0 +1,107 @@
+"""The `alvh` command as a user runs it: a subprocess, its output and its exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ALVH = [sys.executable, "-m", "alvh.cli"]
+
+
+def run_alvh(*args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 120):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ALVH_")}
+    full_env.update({"ALVH_HOME": str(home), **(env or {})})
+    return subprocess.run(
+        [*ALVH, *args], capture_output=True, text=True, env=full_env, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="module")
+def initialised_home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("cli_home")
+    result = run_alvh("init", home=home)
+    assert result.returncode == 0, result.stderr
+    return home
+
+
+def test_init_loads_the_bundled_data_and_is_idempotent(initialised_home):
+    assert (initialised_home / "alvh.duckdb").is_file()
+    again = run_alvh("init", home=initialised_home)
+    assert again.returncode == 0, again.stderr
+    assert " 0 inserted, 0 updated" in again.stdout
+    assert "0 rejected" in again.stdout
+
+
+def test_data_status_json_has_the_interface_shape(initialised_home):
+    result = run_alvh("data", "status", "--json", "--as-of", "2026-08-21", home=initialised_home)
+    assert result.returncode == 0, result.stderr
+    rows = {row["series"]: row for row in json.loads(result.stdout)}
+    for key in ("series", "first", "last", "rows", "stale_days", "source"):
+        assert key in rows["SPX"]
+    assert rows["SPX"]["first"] == "1927-12-30" and rows["SPX"]["last"] == "2026-08-21"
+    assert rows["SPX"]["stale_days"] == 0
+    # VIX's last close is Thursday 2026-08-20: one session behind on Friday.
+    assert rows["VIX"]["stale_days"] == 1
+    assert rows["VIX_FUTURES"]["first"].startswith("2007")
+    assert rows["DEXJPUS"]["stale"] is True
+    assert rows["SPX"]["source"] == "snapshot"
+
+
+def test_data_status_table_flags_stale_series(initialised_home):
+    result = run_alvh("data", "status", "--as-of", "2026-11-25", home=initialised_home)
+    assert result.returncode == 0
+    spx_line = next(line for line in result.stdout.splitlines() if line.startswith("SPX "))
+    assert "STALE" in spx_line and "snapshot" in spx_line
+
+
+def test_bad_snapshot_exits_3_naming_file_row_column_and_rule(tmp_path, mini_snapshot):
+    path = mini_snapshot / "macro" / "DGS2.csv"
+    text = path.read_text().splitlines()
+    text[5] = text[5].split(",")[0] + ",NaN"
+    path.write_text("\n".join(text) + "\n")
+    result = run_alvh("ingest", "--source", "snapshot", home=tmp_path,
+                      env={"ALVH_SNAPSHOT_DIR": str(mini_snapshot)})  # fmt: skip
+    assert result.returncode == 3
+    assert "DGS2.csv: row 6, column 'dgs2'" in result.stderr
+    assert "rule: not_finite" in result.stderr
+
+
+def test_live_source_unreachable_exits_4(tmp_path, mini_snapshot):
+    from publisher_server import closed_port_url
+
+    result = run_alvh("ingest", "--source", "live", home=tmp_path, env={
+        "ALVH_SNAPSHOT_DIR": str(mini_snapshot),
+        "ALVH_CBOE_URL_TEMPLATE": closed_port_url("/{symbol}.csv"),
+        "ALVH_FRED_URL_TEMPLATE": closed_port_url("/{series}.csv"),
+        "ALVH_HTTP_TIMEOUT_SECONDS": "1",
+    })  # fmt: skip
+    assert result.returncode == 4, result.stderr
+    assert "unreachable" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("ingest", "--source", "bogus"), ("ingest", "--as-of", "2026-13-01"),
+     ("ingest", "--as-of", "2999-01-01"), ("no-such-command",)],
+)  # fmt: skip
+def test_usage_errors_exit_2(tmp_path, args):
+    result = run_alvh(*args, home=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+
+
+def test_status_before_init_is_an_environment_problem(tmp_path):
+    result = run_alvh("data", "status", home=tmp_path)
+    assert result.returncode == 4
+    assert "alvh init" in result.stderr
+
+
+def test_every_command_has_help(tmp_path):
+    for args in (("--help",), ("init", "--help"), ("ingest", "--help"),
+                 ("data", "status", "--help")):  # fmt: skip
+        result = run_alvh(*args, home=tmp_path)
+        assert result.returncode == 0 and "Usage" in result.stdout

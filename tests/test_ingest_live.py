@@ -1,0 +1,124 @@
+"""`alvh ingest` against live publishers, played by a loopback HTTP server.
+
+auto falls back to the snapshot per series and says so; live refuses to fall back (exit 4 when
+a publisher cannot be reached, exit 3 when it sends a file that fails as a whole).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from publisher_server import PUBLISHER_FIXTURES, Body, Status, Truncated, html_page
+
+from alvh.ingest import ingest
+from alvh.settings import Settings
+from alvh.warehouse import open_warehouse
+
+AS_OF = date(2026, 11, 25)
+
+
+@pytest.fixture
+def live_settings(tmp_path, mini_snapshot, publisher_server) -> Settings:
+    return Settings(
+        home=tmp_path / "home",
+        snapshot_dir=mini_snapshot,
+        cboe_url_template=publisher_server.cboe_url_template,
+        fred_url_template=publisher_server.fred_url_template,
+        http_timeout_seconds=2.0,
+    )
+
+
+def _run(settings, mode):
+    con = open_warehouse(settings.warehouse_path)
+    try:
+        report = ingest(con, settings, AS_OF, mode=mode)
+        sources = dict(
+            con.execute(
+                "SELECT series_id, arg_max(source, obs_date) FROM observations GROUP BY 1"
+            ).fetchall()
+        )
+        return report, sources
+    finally:
+        con.close()
+
+
+def _item(report, name):
+    return next(i for i in report.items if i.item == name)
+
+
+def test_auto_uses_live_publishers_and_falls_back_per_series(live_settings, publisher_server):
+    snapshot_report, _ = _run(live_settings, "snapshot")
+    assert snapshot_report.exit_code == 0
+    publisher_server.cboe("VIX", Body.file(PUBLISHER_FIXTURES / "VIX_History.csv"))
+    publisher_server.cboe("SPX", Body.file(PUBLISHER_FIXTURES / "SPX_History.csv"))
+    publisher_server.fred("DGS2", Body.file(PUBLISHER_FIXTURES / "fredgraph_DGS2.csv"))
+    publisher_server.cboe("VVIX", Status(500))
+    publisher_server.fred("DGS10", html_page())
+    report, sources = _run(live_settings, "auto")
+
+    assert report.exit_code == 0, report.reject_messages[:3]
+    assert _item(report, "VIX").source == "cboe" and _item(report, "VIX").status == "loaded"
+    assert _item(report, "VIX_OPEN").source == "cboe"
+    assert _item(report, "DGS2").source == "fred"
+    # Missing "." cells are skipped, not rejected.
+    assert _item(report, "DGS2").missing == 2 and _item(report, "DGS2").rejected == 0
+    vvix = _item(report, "VVIX")
+    assert vvix.status == "fallback" and vvix.source == "snapshot" and "500" in vvix.note
+    dgs10 = _item(report, "DGS10")
+    assert dgs10.status == "fallback" and "served from the bundled snapshot" in dgs10.note
+    # Unrouted series (404) fall back as well.
+    assert _item(report, "DGS3MO").status == "fallback"
+    # Cboe's and FRED's files parse to exactly the snapshot's values: nothing is revised.
+    assert report.total("updated") == 0 and report.total("inserted") == 0
+    # All 39 fixture rows, Cboe's two NYSE-holiday prints included, match the snapshot.
+    assert _item(report, "VIX").unchanged == 39
+    assert sources["VIX"] == "snapshot"  # the snapshot runs past the fixture's end
+
+
+def test_live_mode_with_an_unreachable_publisher_exits_4(live_settings, publisher_server):
+    publisher_server.cboe("VIX", Body.file(PUBLISHER_FIXTURES / "VIX_History.csv"))
+    report, _ = _run(live_settings, "live")
+    assert report.exit_code == 4
+    assert _item(report, "VIX").status == "loaded"
+    assert _item(report, "VVIX").status == "unreachable"
+    assert _item(report, "VVIX").inserted == 0
+    # Series with no live publisher still load from the snapshot, saying so.
+    assert "no live publisher" in _item(report, "CAPE").note
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "rule"),
+    [(html_page(), "not_csv"),
+     (Body.text("DATE,OPEN,HIGH,LOW,PRICE\n01/02/1990,1,1,1,1\n"), "missing_column")],
+)  # fmt: skip
+def test_live_mode_with_a_bad_file_exits_3_and_loads_nothing(
+    live_settings, publisher_server, behaviour, rule
+):
+    for series in ("DTB3", "DGS3MO", "DGS2", "DGS10", "DFF", "DEXJPUS", "CPIAUCSL", "PPIFIS",
+                   "PPIACO"):  # fmt: skip
+        publisher_server.fred(series, Status(503))
+    publisher_server.cboe("VIX", behaviour)
+    report, _ = _run(live_settings, "live")
+    assert report.exit_code == 3
+    vix = _item(report, "VIX")
+    assert vix.status == "failed" and vix.inserted == 0
+    assert f"rule: {rule}" in vix.reject_messages[0]
+
+
+def test_a_truncated_transfer_falls_back_in_auto(live_settings, publisher_server):
+    publisher_server.cboe("VIX", Truncated(b"DATE,OPEN,HIGH,LOW,CLOSE\n01/02/1990,17.24,17.24"))
+    report, _ = _run(live_settings, "auto")
+    assert report.exit_code == 0
+    assert _item(report, "VIX").status == "fallback"
+    assert (
+        "truncated" in _item(report, "VIX").note.lower()
+        or "incomplete" in _item(report, "VIX").note.lower()
+    )
+
+
+def test_each_file_is_fetched_once_per_run(live_settings, publisher_server):
+    publisher_server.cboe("VIX", Body.file(PUBLISHER_FIXTURES / "VIX_History.csv"))
+    _run(live_settings, "auto")
+    vix_requests = [r for r in publisher_server.requests if r.path == "/cboe/VIX_History.csv"]
+    assert len(vix_requests) == 1  # VIX and VIX_OPEN share the file

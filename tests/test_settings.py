@@ -1,0 +1,67 @@
+"""Settings: environment over TOML over defaults; secrets never leave as text."""
+
+from __future__ import annotations
+
+import pytest
+
+from alvh.errors import UsageError
+from alvh.settings import DEFAULT_CBOE_URL_TEMPLATE, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for key in list(__import__("os").environ):
+        if key.startswith("ALVH_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("ALVH_HOME", str(tmp_path))
+
+
+def test_defaults_put_the_warehouse_in_alvh_home(tmp_path):
+    settings = load_settings()
+    assert settings.warehouse_path == tmp_path / "alvh.duckdb"
+    assert settings.cboe_url_template == DEFAULT_CBOE_URL_TEMPLATE
+
+
+def test_toml_in_home_is_read_and_environment_wins(tmp_path, monkeypatch):
+    (tmp_path / "alvh.toml").write_text('smtp_host = "mail.example"\nsmtp_port = 2525\n')
+    settings = load_settings()
+    assert (settings.smtp_host, settings.smtp_port) == ("mail.example", 2525)
+    monkeypatch.setenv("ALVH_SMTP_PORT", "465")
+    assert load_settings().smtp_port == 465
+
+
+def test_alvh_config_points_elsewhere(tmp_path, monkeypatch):
+    other = tmp_path / "other.toml"
+    other.write_text('mail_to = "risk@example.com"\n')
+    monkeypatch.setenv("ALVH_CONFIG", str(other))
+    assert load_settings().mail_to == "risk@example.com"
+    monkeypatch.setenv("ALVH_CONFIG", str(tmp_path / "missing.toml"))
+    with pytest.raises(UsageError, match="does not exist"):
+        load_settings()
+
+
+def test_unknown_keys_and_bad_values_are_refused(tmp_path):
+    (tmp_path / "alvh.toml").write_text('smtp_securty = "ssl"\n')
+    with pytest.raises(Exception, match="smtp_securty"):
+        load_settings()
+    (tmp_path / "alvh.toml").write_text('smtp_security = "carrier-pigeon"\n')
+    with pytest.raises(Exception, match="smtp_security"):
+        load_settings()
+
+
+def test_the_smtp_password_never_appears_in_public_views(monkeypatch):
+    monkeypatch.setenv("ALVH_SMTP_PASSWORD", "hunter2-secret")
+    settings = load_settings()
+    assert settings.smtp_password.get_secret_value() == "hunter2-secret"
+    for text in (repr(settings), str(settings.public_dict()), settings.config_hash()):
+        assert "hunter2-secret" not in text
+    assert settings.public_dict()["smtp_password_set"] is True
+
+
+def test_example_config_is_valid(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "alvh.toml.example"
+    monkeypatch.setenv("ALVH_CONFIG", str(example))
+    settings = load_settings()
+    assert settings.smtp_security in ("starttls", "ssl", "none")

@@ -1,0 +1,72 @@
+"""The warehouse: numbered migrations applied once and recorded, locks reported clearly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from alvh.errors import EnvironmentProblem
+from alvh.warehouse import connect, migrate, migration_files, open_warehouse
+
+
+def test_migrations_apply_once_and_are_recorded(tmp_path):
+    con = open_warehouse(tmp_path / "alvh.duckdb")
+    recorded = con.execute("SELECT version, name FROM schema_migrations").fetchall()
+    assert [v for v, _ in recorded] == [v for v, _, _ in migration_files()]
+    assert migrate(con) == []
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    assert {"series", "observations", "observation_revisions", "vix_futures", "event_calendar",
+            "rejected_rows", "ingest_runs", "ingest_run_items"} <= tables  # fmt: skip
+    con.close()
+
+
+def test_an_edited_migration_is_refused(tmp_path):
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_first.sql").write_text("CREATE TABLE a (x INTEGER);")
+    con = connect(tmp_path / "alvh.duckdb")
+    assert migrate(con, migrations) == ["0001_first"]
+    (migrations / "0001_first.sql").write_text("CREATE TABLE a (x BIGINT);")
+    with pytest.raises(EnvironmentProblem, match="changed after it was applied"):
+        migrate(con, migrations)
+
+
+def test_a_failing_migration_leaves_nothing_behind(tmp_path):
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_ok.sql").write_text("CREATE TABLE a (x INTEGER);")
+    (migrations / "0002_broken.sql").write_text("CREATE TABLE b (y INTEGER); SELEC oops;")
+    con = connect(tmp_path / "alvh.duckdb")
+    with pytest.raises(Exception):  # noqa: B017 - DuckDB's parser error type is incidental
+        migrate(con, migrations)
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    assert "a" in tables and "b" not in tables
+    assert con.execute("SELECT max(version) FROM schema_migrations").fetchall()[0][0] == 1
+
+
+def test_a_warehouse_held_by_another_process_is_an_environment_problem(tmp_path):
+    path = tmp_path / "alvh.duckdb"
+    connect(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys, time
+            con = duckdb.connect({str(path)!r})
+            print("held", flush=True)
+            sys.stdin.readline()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(EnvironmentProblem, match="in use by another process"):
+            connect(path)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
