@@ -1,0 +1,1 @@
+"""The Prefect layer: thin tasks over `alvh`, flows that read like a table of contents."""
