@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,10 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="What the warehouse holds.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+book_app = typer.Typer(
+    help="The condor book: import positions, show them marked.", no_args_is_help=True
+)
+app.add_typer(book_app, name="book")
 
 AsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="The date to act for, YYYY-MM-DD.", show_default=False)
@@ -148,6 +153,26 @@ def data_status(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
             f"{row.series:<16} {row.first:<10} {row.last:<10} {row.rows:>7} "
             f"{row.stale_days:>6}  {row.source}{flag}"
         )
+
+
+@book_app.command("import")
+def book_import(
+    file: Annotated[Path, typer.Argument(help="Book CSV (interface.md columns).")],
+) -> None:
+    """Load positions from a CSV file; one bad row refuses the whole file (exit 3)."""
+    from alvh.book import import_book
+    from alvh.warehouse import open_warehouse
+
+    settings = _settings()
+    con = open_warehouse(settings.warehouse_path)
+    try:
+        report = import_book(con, file, today_in_new_york())
+    finally:
+        con.close()
+    typer.echo(
+        f"imported {file}: {report.inserted} new position(s), {report.unchanged} already in the "
+        f"book ({report.import_id})"
+    )
 
 
 def main() -> None:
