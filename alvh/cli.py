@@ -31,6 +31,8 @@ book_app = typer.Typer(
     help="The condor book: import positions, show them marked.", no_args_is_help=True
 )
 app.add_typer(book_app, name="book")
+audit_app = typer.Typer(help="The tamper-evident audit history.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 AsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="The date to act for, YYYY-MM-DD.", show_default=False)
@@ -173,6 +175,26 @@ def book_import(
         f"imported {file}: {report.inserted} new position(s), {report.unchanged} already in the "
         f"book ({report.import_id})"
     )
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit chain; exit 3 when any row was edited or deleted."""
+    from alvh.audit import verify
+    from alvh.warehouse import connect
+
+    settings = _settings()
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        checked, breaks = verify(con)
+    finally:
+        con.close()
+    if breaks:
+        typer.echo(f"audit chain BROKEN: {len(breaks)} problem(s) in {checked} rows", err=True)
+        for item in breaks:
+            typer.echo(f"  row {item.seq}: {item.problem}", err=True)
+        raise typer.Exit(3)
+    typer.echo(f"audit chain intact: {checked} rows verified")
 
 
 def main() -> None:
