@@ -61,7 +61,6 @@ class Position:
     call_short: float | None = None
     call_long: float | None = None
     strike: float | None = None
-    status: str = "open"
 
     @property
     def is_condor(self) -> bool:
@@ -307,8 +306,7 @@ def parse_book_file(path: Path, today: date) -> tuple[list[Position], list[Probl
 
 
 def _positions_frame(positions: list[Position]) -> pd.DataFrame:
-    columns = [*BOOK_COLUMNS, "status"]
-    return pd.DataFrame([asdict(p) for p in positions], columns=columns)
+    return pd.DataFrame([asdict(p) for p in positions], columns=list(BOOK_COLUMNS))
 
 
 def import_book(

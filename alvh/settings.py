@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -65,9 +65,25 @@ class Settings(BaseSettings):
     mail_from: str = "alvh-risk@localhost"
     mail_to: str = ""
 
+    # Approvals (method §6.5): k of m named approvers before an order may be executed.
+    approvers: list[str] = Field(default_factory=lambda: ["risk-manager"], min_length=1)
+    approvals_required: int = Field(default=1, ge=1)
+
     # Staleness: a series is flagged stale past this many trading days (by frequency).
     stale_after_trading_days_daily: int = Field(default=3, ge=0)
     stale_after_trading_days_monthly: int = Field(default=45, ge=0)
+
+    @model_validator(mode="after")
+    def _k_of_m(self) -> Settings:
+        names = [name.strip() for name in self.approvers]
+        if any(not name for name in names) or len(set(names)) != len(names):
+            raise ValueError("approvers must be distinct, non-empty names")
+        if self.approvals_required > len(names):
+            raise ValueError(
+                f"approvals_required ({self.approvals_required}) exceeds the number of "
+                f"approvers ({len(names)})"
+            )
+        return self
 
     @property
     def warehouse_path(self) -> Path:

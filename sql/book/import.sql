@@ -27,9 +27,9 @@ WITH fresh AS (
     ANTI JOIN positions AS p USING (position_id)
 )
 INSERT INTO positions (position_id, kind, expiry, quantity, entry_date, entry_price, put_long,
-                       put_short, call_short, call_long, strike, status, source, import_id)
+                       put_short, call_short, call_long, strike, source, import_id)
 SELECT position_id, kind, CAST(expiry AS DATE), quantity, CAST(entry_date AS DATE), entry_price,
-       put_long, put_short, call_short, call_long, strike, 'open', $source, $import_id
+       put_long, put_short, call_short, call_long, strike, $source, $import_id
 FROM fresh;
 
 -- @statement insert_premiums
@@ -52,10 +52,21 @@ SELECT $run_id, 'BOOK_IMPORT', $origin, line, column_name, rule, raw_value, mess
 FROM rejects;
 
 -- @statement open_positions
-SELECT position_id, kind, expiry, quantity, entry_date, entry_price, put_long, put_short,
-       call_short, call_long, strike, status
-FROM positions
-WHERE entry_date <= $as_of
-  AND expiry >= $as_of
-  AND (status = 'open' OR exit_date > $as_of)
-ORDER BY kind, expiry, position_id;
+-- Positions open at the close of $as_of, with the quantity not yet closed by then. A position
+-- opened on $as_of counts; one expiring on $as_of is still marked that day (at intrinsic).
+WITH closed AS (
+    SELECT position_id, sum(quantity) AS closed_quantity
+    FROM position_closes
+    WHERE close_date <= $as_of
+    GROUP BY position_id
+),
+final AS (
+    SELECT p.position_id, p.kind, p.expiry,
+           p.quantity - coalesce(c.closed_quantity, 0) AS quantity,
+           p.entry_date, p.entry_price, p.put_long, p.put_short, p.call_short, p.call_long,
+           p.strike
+    FROM positions AS p
+    LEFT JOIN closed AS c USING (position_id)
+    WHERE p.entry_date <= $as_of AND p.expiry >= $as_of
+)
+SELECT * FROM final WHERE quantity > 0 ORDER BY kind, expiry, position_id;

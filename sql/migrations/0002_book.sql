@@ -13,10 +13,6 @@ CREATE TABLE positions (
     call_short        DOUBLE,
     call_long         DOUBLE,
     strike            DOUBLE,
-    status            VARCHAR NOT NULL DEFAULT 'open'
-                      CHECK (status IN ('open', 'closed', 'expired')),
-    exit_date         DATE,
-    exit_price        DOUBLE,
     source            VARCHAR NOT NULL,
     import_id         VARCHAR NOT NULL
 );
