@@ -172,8 +172,8 @@ def _parse_row(line: int, row: dict[str, str], today: date, origin: str):
             problem("entry_date", "future_date", f"is after today ({today})")
         elif not calendar.is_trading_day(entry_date):
             problem("entry_date", "not_a_trading_day", "is not an NYSE trading day")
-    if expiry is not None and entry_date is not None and expiry < entry_date:
-        problem("expiry", "expiry_before_entry", "is before the entry date")
+    if expiry is not None and entry_date is not None and expiry <= entry_date:
+        problem("expiry", "expiry_before_entry", "is not after the entry date")
 
     strikes = {}
     if kind == "iron_condor":
@@ -429,3 +429,34 @@ def open_positions(con: duckdb.DuckDBPyConnection, as_of: date) -> list[Position
         values["quantity"] = int(values["quantity"])
         positions.append(Position(**values))
     return positions
+
+
+SAMPLE_BOOK_DEPOSIT = 1_000_000.0  # starting cash of the sample book, about 10× its risk capital
+
+
+def sample_book_path() -> Path:
+    return Path(__file__).resolve().parent / "data" / "sample_book.csv"
+
+
+def load_sample_book(con: duckdb.DuckDBPyConnection, today: date) -> ImportReport | None:
+    """Load the shipped sample book into an empty book (never into a user's own book).
+
+    The sample's cash account starts with a deposit on its entry date; returns None when the
+    book already holds positions.
+    """
+    if con.execute("SELECT count(*) FROM positions").fetchall()[0][0]:
+        return None
+    path = sample_book_path()
+    report = import_book(con, path, today, source="sample book")
+    first_entry = con.execute("SELECT min(entry_date) FROM positions").fetchall()[0][0]
+    with transaction(con):
+        con.execute(
+            read_sql_statements("book/import.sql")["deposit"],
+            {
+                "entry_id": "deposit:sample-book",
+                "entry_date": first_entry,
+                "amount": SAMPLE_BOOK_DEPOSIT,
+                "note": "starting cash of the sample book",
+            },
+        )
+    return report

@@ -91,7 +91,9 @@ def _print_ingest(report) -> None:
 
 @app.command()
 def init() -> None:
-    """Create or migrate the warehouse and load the bundled data (idempotent)."""
+    """Create or migrate the warehouse, load the bundled data and, into an empty book, the sample
+    book (idempotent)."""
+    from alvh.book import load_sample_book
     from alvh.ingest import ingest
     from alvh.warehouse import open_warehouse
 
@@ -101,6 +103,11 @@ def init() -> None:
         typer.echo(f"warehouse {settings.warehouse_path}")
         report = ingest(con, settings, today_in_new_york(), mode="snapshot")
         _print_ingest(report)
+        sample = load_sample_book(con, today_in_new_york())
+        if sample is not None:
+            typer.echo(f"sample book loaded: {sample.inserted} positions from {sample.file}")
+        else:
+            typer.echo("book already holds positions: sample book not loaded")
     finally:
         con.close()
     raise typer.Exit(report.exit_code)
@@ -174,6 +181,53 @@ def book_import(
     typer.echo(
         f"imported {file}: {report.inserted} new position(s), {report.unchanged} already in the "
         f"book ({report.import_id})"
+    )
+
+
+def _marked_day(con, as_of: str | None) -> date:
+    """--as-of, or the latest trading day with SPX and VIX closes in the warehouse."""
+    from alvh.marketdata import latest_marked_day
+
+    return parse_as_of(as_of) if as_of else latest_marked_day(con, today_in_new_york())
+
+
+@book_app.command("show")
+def book_show(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
+    """Positions marked by the model with dollar greeks, P&L and book totals (method §4)."""
+    from alvh.marks import mark_book
+    from alvh.warehouse import connect
+
+    settings = _settings()
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        marks = mark_book(con, _marked_day(con, as_of))
+    finally:
+        con.close()
+    if as_json:
+        typer.echo(json.dumps(marks.as_json(), indent=2, default=str))
+        return
+    typer.echo(
+        f"book as of {marks.as_of}: SPX {marks.snapshot.spx:,.2f}  VIX "
+        f"{marks.snapshot.vix:.2f}  (model-priced, method §2)"
+    )
+    typer.echo(
+        f"{'position':<24} {'kind':<11} {'qty':>4} {'expiry':<10} {'mark':>8} "
+        f"{'P&L $':>10} {'delta $':>9} {'vega $':>9} {'theta $':>8}"
+    )
+    for p in marks.positions:
+        typer.echo(
+            f"{p.position_id[:24]:<24} {p.kind:<11} {p.quantity:>4} {p.expiry!s:<10} "
+            f"{p.mark:>8.2f} {p.pnl:>10,.0f} {p.delta:>9,.1f} {p.vega:>9,.0f} "
+            f"{p.theta:>8,.0f}"
+        )
+    t = marks.totals
+    ratio = "n/a" if t["vega_offset_ratio"] is None else f"{t['vega_offset_ratio']:.2f}"
+    liquidity = "unbounded" if t["liquidity_ratio"] is None else f"{t['liquidity_ratio']:.2f}"
+    typer.echo(
+        f"value ${t['value']:,.0f} (cash ${t['cash']:,.0f})  risk capital "
+        f"${t['risk_capital']:,.0f}  VIX +1: condors ${t['condor_vix_sensitivity']:,.0f}, "
+        f"hedge ${t['hedge_vix_sensitivity']:,.0f}  vega offset {ratio}  "
+        f"liquidity {liquidity}"
     )
 
 

@@ -85,3 +85,20 @@ def mini_snapshot(tmp_path) -> Path:
         cutoff = "2015-01-01" if relative.name in MONTHLY_FILES else DAILY_FROM
         _write_slice(path, target / relative, lambda f, c=cutoff: f["date"] >= c)
     return target
+
+
+@pytest.fixture
+def mini_warehouse(tmp_path, mini_snapshot):
+    """A writable warehouse loaded from the mini snapshot (2024 →), returning (settings, con)."""
+    from datetime import date
+
+    from alvh.ingest import ingest
+    from alvh.settings import Settings
+    from alvh.warehouse import open_warehouse
+
+    settings = Settings(home=tmp_path / "home", snapshot_dir=mini_snapshot)
+    con = open_warehouse(settings.warehouse_path)
+    report = ingest(con, settings, date(2026, 11, 25), mode="snapshot")
+    assert report.exit_code == 0, report.reject_messages[:5]
+    yield settings, con
+    con.close()

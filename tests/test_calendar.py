@@ -83,15 +83,21 @@ def test_spx_file_dates_equal_xnys_sessions_over_full_history(spx_dates):
 @pytest.mark.parametrize(
     "closed",
     [
-        "2001-09-11", "2001-09-12", "2001-09-13", "2001-09-14",  # 9/11
+        "2001-09-11",
+        "2001-09-12",
+        "2001-09-13",
+        "2001-09-14",  # 9/11
         "2007-01-02",  # President Ford's funeral
-        "2012-10-29", "2012-10-30",  # Hurricane Sandy
+        "2012-10-29",
+        "2012-10-30",  # Hurricane Sandy
         "2018-12-05",  # President G.H.W. Bush's funeral
         "2025-01-09",  # President Carter's funeral
         "2022-06-20",  # first Juneteenth observed (Monday)
-        "1951-12-25", "1950-02-22", "1963-11-25",  # pre-1970 regular and ad-hoc holidays
+        "1951-12-25",
+        "1950-02-22",
+        "1963-11-25",  # pre-1970 regular and ad-hoc holidays
     ],
-)  # fmt: skip
+)
 def test_known_closures_are_not_sessions(closed):
     assert not cal.is_trading_day(closed)
 

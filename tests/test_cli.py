@@ -64,8 +64,13 @@ def test_bad_snapshot_exits_3_naming_file_row_column_and_rule(tmp_path, mini_sna
     text = path.read_text().splitlines()
     text[5] = text[5].split(",")[0] + ",NaN"
     path.write_text("\n".join(text) + "\n")
-    result = run_alvh("ingest", "--source", "snapshot", home=tmp_path,
-                      env={"ALVH_SNAPSHOT_DIR": str(mini_snapshot)})  # fmt: skip
+    result = run_alvh(
+        "ingest",
+        "--source",
+        "snapshot",
+        home=tmp_path,
+        env={"ALVH_SNAPSHOT_DIR": str(mini_snapshot)},
+    )
     assert result.returncode == 3
     assert "DGS2.csv: row 6, column 'dgs2'" in result.stderr
     assert "rule: not_finite" in result.stderr
@@ -74,21 +79,31 @@ def test_bad_snapshot_exits_3_naming_file_row_column_and_rule(tmp_path, mini_sna
 def test_live_source_unreachable_exits_4(tmp_path, mini_snapshot):
     from publisher_server import closed_port_url
 
-    result = run_alvh("ingest", "--source", "live", home=tmp_path, env={
-        "ALVH_SNAPSHOT_DIR": str(mini_snapshot),
-        "ALVH_CBOE_URL_TEMPLATE": closed_port_url("/{symbol}.csv"),
-        "ALVH_FRED_URL_TEMPLATE": closed_port_url("/{series}.csv"),
-        "ALVH_HTTP_TIMEOUT_SECONDS": "1",
-    })  # fmt: skip
+    result = run_alvh(
+        "ingest",
+        "--source",
+        "live",
+        home=tmp_path,
+        env={
+            "ALVH_SNAPSHOT_DIR": str(mini_snapshot),
+            "ALVH_CBOE_URL_TEMPLATE": closed_port_url("/{symbol}.csv"),
+            "ALVH_FRED_URL_TEMPLATE": closed_port_url("/{series}.csv"),
+            "ALVH_HTTP_TIMEOUT_SECONDS": "1",
+        },
+    )
     assert result.returncode == 4, result.stderr
     assert "unreachable" in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(
     "args",
-    [("ingest", "--source", "bogus"), ("ingest", "--as-of", "2026-13-01"),
-     ("ingest", "--as-of", "2999-01-01"), ("no-such-command",)],
-)  # fmt: skip
+    [
+        ("ingest", "--source", "bogus"),
+        ("ingest", "--as-of", "2026-13-01"),
+        ("ingest", "--as-of", "2999-01-01"),
+        ("no-such-command",),
+    ],
+)
 def test_usage_errors_exit_2(tmp_path, args):
     result = run_alvh(*args, home=tmp_path)
     assert result.returncode == 2, (result.stdout, result.stderr)
@@ -101,7 +116,11 @@ def test_status_before_init_is_an_environment_problem(tmp_path):
 
 
 def test_every_command_has_help(tmp_path):
-    for args in (("--help",), ("init", "--help"), ("ingest", "--help"),
-                 ("data", "status", "--help")):  # fmt: skip
+    for args in (
+        ("--help",),
+        ("init", "--help"),
+        ("ingest", "--help"),
+        ("data", "status", "--help"),
+    ):
         result = run_alvh(*args, home=tmp_path)
         assert result.returncode == 0 and "Usage" in result.stdout

@@ -108,8 +108,23 @@ def test_full_bundled_snapshot_covers_what_the_method_needs(snapshot_con):
     ).fetchall()
     coverage = {r[0]: (r[1], r[2], r[3]) for r in rows}
     assert coverage["SPX"][0] <= date(1990, 1, 2) and coverage["VIX"][0] == date(1990, 1, 2)
-    for series in ("DTB3", "DGS3MO", "DGS2", "DGS10", "DFF", "DEXJPUS", "CPIAUCSL", "PPIFIS",
-                   "PPIACO", "CAPE", "VIX9D", "VIX3M", "VIX6M", "VVIX", "SKEW"):  # fmt: skip
+    for series in (
+        "DTB3",
+        "DGS3MO",
+        "DGS2",
+        "DGS10",
+        "DFF",
+        "DEXJPUS",
+        "CPIAUCSL",
+        "PPIFIS",
+        "PPIACO",
+        "CAPE",
+        "VIX9D",
+        "VIX3M",
+        "VIX6M",
+        "VVIX",
+        "SKEW",
+    ):
         assert coverage[series][2] > 100, series
     first_future = snapshot_con.execute("SELECT min(trade_date) FROM vix_futures").fetchall()
     assert first_future[0][0].year == 2007
@@ -177,9 +192,15 @@ def _assert_rejected(report, item, rule, column, line, origin_name):
 
 @pytest.mark.parametrize(
     ("cell", "rule"),
-    [("nan", "not_finite"), ("inf", "not_finite"), ("-12.5", "out_of_range"),
-     ("500", "out_of_range"), ("2.1", "out_of_range"), ("abc", "not_a_number")],
-)  # fmt: skip
+    [
+        ("nan", "not_finite"),
+        ("inf", "not_finite"),
+        ("-12.5", "out_of_range"),
+        ("500", "out_of_range"),
+        ("2.1", "out_of_range"),
+        ("abc", "not_a_number"),
+    ],
+)
 def test_bad_vix_value_is_quarantined_and_the_rest_loads(settings, mini_snapshot, cell, rule):
     path = mini_snapshot / "cboe_vol_indices_daily.csv"
     line = _line_of(path, "2024-08-05")
@@ -292,9 +313,11 @@ def test_flagged_rows_are_withheld_not_loaded(settings, mini_snapshot):
 
 @pytest.mark.parametrize(
     ("content", "rule"),
-    [(b"\x89PNG\r\n\x1a\n\x00\x00binary", "not_csv"),
-     (b"DATE,PRICE\n2024-01-02,4.1\n", "missing_column")],
-)  # fmt: skip
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not_csv"),
+        (b"DATE,PRICE\n2024-01-02,4.1\n", "missing_column"),
+    ],
+)
 def test_a_file_that_fails_as_a_whole_changes_nothing_for_its_series(
     settings, mini_snapshot, content, rule
 ):
@@ -329,8 +352,9 @@ def test_hostile_cell_text_is_stored_verbatim_as_data(settings, mini_snapshot):
 def test_a_changed_value_is_revised_and_the_old_value_kept(settings, mini_snapshot):
     first, _ = _load(settings)
     path = mini_snapshot / "macro" / "CPIAUCSL.csv"
-    _edit(path, lambda f: f.assign(
-        CPIAUCSL=f["CPIAUCSL"].where(f["date"] != "2025-06-01", "999.5")))  # fmt: skip
+    _edit(
+        path, lambda f: f.assign(CPIAUCSL=f["CPIAUCSL"].where(f["date"] != "2025-06-01", "999.5"))
+    )
     second, tables = _load(settings)
     assert _item(second, "CPIAUCSL").updated == 1
     assert second.total("updated") == 1 and second.total("inserted") == 0
@@ -344,8 +368,10 @@ def test_a_changed_value_is_revised_and_the_old_value_kept(settings, mini_snapsh
     assert revision["old_ingest_run_id"] == first.run_id
     assert revision["revised_by_run_id"] == second.run_id
     observations = tables["observations"]
-    current = observations[(observations["series_id"] == "CPIAUCSL")
-                           & (observations["obs_date"] == pd.Timestamp("2025-06-01"))]  # fmt: skip
+    current = observations[
+        (observations["series_id"] == "CPIAUCSL")
+        & (observations["obs_date"] == pd.Timestamp("2025-06-01"))
+    ]
     assert current["value"].tolist() == [999.5]
 
 

@@ -89,14 +89,25 @@ def test_live_mode_with_an_unreachable_publisher_exits_4(live_settings, publishe
 
 @pytest.mark.parametrize(
     ("behaviour", "rule"),
-    [(html_page(), "not_csv"),
-     (Body.text("DATE,OPEN,HIGH,LOW,PRICE\n01/02/1990,1,1,1,1\n"), "missing_column")],
-)  # fmt: skip
+    [
+        (html_page(), "not_csv"),
+        (Body.text("DATE,OPEN,HIGH,LOW,PRICE\n01/02/1990,1,1,1,1\n"), "missing_column"),
+    ],
+)
 def test_live_mode_with_a_bad_file_exits_3_and_loads_nothing(
     live_settings, publisher_server, behaviour, rule
 ):
-    for series in ("DTB3", "DGS3MO", "DGS2", "DGS10", "DFF", "DEXJPUS", "CPIAUCSL", "PPIFIS",
-                   "PPIACO"):  # fmt: skip
+    for series in (
+        "DTB3",
+        "DGS3MO",
+        "DGS2",
+        "DGS10",
+        "DFF",
+        "DEXJPUS",
+        "CPIAUCSL",
+        "PPIFIS",
+        "PPIACO",
+    ):
         publisher_server.fred(series, Status(503))
     publisher_server.cboe("VIX", behaviour)
     report, _ = _run(live_settings, "live")

@@ -61,11 +61,19 @@ def test_cboe_ohlc_file(publisher_server, settings_for):
     assert list(frame.columns) == ["date", "open", "high", "low", "close"]
     assert len(frame) == 39
     assert frame.iloc[0].tolist() == [
-        "06/01/2026", "15.880000", "16.340000", "15.710000", "16.050000",
-    ]  # fmt: skip
+        "06/01/2026",
+        "15.880000",
+        "16.340000",
+        "15.710000",
+        "16.050000",
+    ]
     assert frame.iloc[-1].tolist() == [
-        "07/23/2026", "17.670000", "20.310000", "17.320000", "18.700000",
-    ]  # fmt: skip
+        "07/23/2026",
+        "17.670000",
+        "20.310000",
+        "17.320000",
+        "18.700000",
+    ]
     # Cboe publishes VIX on US holidays since 2022 (global trading hours): rows kept as published.
     assert {"06/19/2026", "07/03/2026"} <= set(frame["date"])
     assert table.line_of(len(frame) - 1) == 40

@@ -20,8 +20,16 @@ def test_migrations_apply_once_and_are_recorded(tmp_path):
     tables = {
         r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
     }
-    assert {"series", "observations", "observation_revisions", "vix_futures", "event_calendar",
-            "rejected_rows", "ingest_runs", "ingest_run_items"} <= tables  # fmt: skip
+    assert {
+        "series",
+        "observations",
+        "observation_revisions",
+        "vix_futures",
+        "event_calendar",
+        "rejected_rows",
+        "ingest_runs",
+        "ingest_run_items",
+    } <= tables
     con.close()
 
 
@@ -55,14 +63,20 @@ def test_a_warehouse_held_by_another_process_is_an_environment_problem(tmp_path)
     path = tmp_path / "alvh.duckdb"
     connect(path).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import duckdb, sys, time
             con = duckdb.connect({str(path)!r})
             print("held", flush=True)
             sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(EnvironmentProblem, match="in use by another process"):

@@ -53,7 +53,8 @@ FROM rejects;
 
 -- @statement open_positions
 -- Positions open at the close of $as_of, with the quantity not yet closed by then. A position
--- opened on $as_of counts; one expiring on $as_of is still marked that day (at intrinsic).
+-- opened on $as_of counts; one expiring on $as_of does not: SPX and VIX options settle on the
+-- expiry morning's quotation, so by the close they are cash (alvh.marks settles them).
 WITH closed AS (
     SELECT position_id, sum(quantity) AS closed_quantity
     FROM position_closes
@@ -67,6 +68,11 @@ final AS (
            p.strike
     FROM positions AS p
     LEFT JOIN closed AS c USING (position_id)
-    WHERE p.entry_date <= $as_of AND p.expiry >= $as_of
+    WHERE p.entry_date <= $as_of AND p.expiry > $as_of
 )
 SELECT * FROM final WHERE quantity > 0 ORDER BY kind, expiry, position_id;
+
+-- @statement deposit
+INSERT INTO cash_ledger
+SELECT $entry_id, $entry_date, $amount, 'deposit', NULL, $note
+WHERE NOT EXISTS (SELECT 1 FROM cash_ledger WHERE entry_id = $entry_id);

@@ -1,0 +1,75 @@
+-- Marks of the book per as_of: the cash ledger, settlements, and the day's stored rows.
+
+-- @statement ledger
+SELECT entry_date, amount FROM cash_ledger WHERE entry_date <= $as_of;
+
+-- @statement unsettled
+-- positions expired by $as_of (after their expiry day's close) with no settlement entry yet
+WITH closed AS (
+    SELECT position_id, sum(quantity) AS closed_quantity
+    FROM position_closes
+    GROUP BY position_id
+),
+final AS (
+    SELECT p.*, p.quantity - coalesce(c.closed_quantity, 0) AS open_quantity
+    FROM positions AS p
+    LEFT JOIN closed AS c USING (position_id)
+    WHERE p.expiry <= $as_of
+      AND NOT EXISTS (SELECT 1 FROM cash_ledger AS l
+                      WHERE l.entry_id = 'settlement:' || p.position_id)
+)
+SELECT * FROM final WHERE open_quantity > 0 ORDER BY expiry, position_id;
+
+-- @statement pending_premium
+-- premium of hedge orders proposed or approved but not yet executed, as of $as_of
+SELECT sum(cost) FROM orders
+WHERE action = 'open' AND status IN ('proposed', 'approved') AND as_of <= $as_of;
+
+-- @statement flows_between
+-- cash flows dated in ($after, $until], by sleeve
+WITH tagged AS (
+    SELECT l.amount,
+           CASE
+               WHEN l.kind = 'condor_credit' THEN 'condor'
+               WHEN l.kind IN ('hedge_premium', 'hedge_open', 'hedge_close') THEN 'hedge'
+               WHEN l.kind = 'settlement' AND p.kind = 'iron_condor' THEN 'condor'
+               WHEN l.kind = 'settlement' THEN 'hedge'
+               ELSE 'external'
+           END AS sleeve
+    FROM cash_ledger AS l
+    LEFT JOIN positions AS p USING (position_id)
+    WHERE l.entry_date > $after AND l.entry_date <= $until
+)
+SELECT sleeve, sum(amount) FROM tagged GROUP BY sleeve;
+
+-- @statement delete_legs
+DELETE FROM leg_marks WHERE as_of = $as_of;
+
+-- @statement delete_positions
+DELETE FROM position_marks WHERE as_of = $as_of;
+
+-- @statement delete_book
+DELETE FROM book_marks WHERE as_of = $as_of;
+
+-- @statement insert_settlements
+INSERT INTO cash_ledger
+SELECT entry_id, entry_date, amount, kind, position_id, note FROM settlements
+WHERE entry_id NOT IN (SELECT entry_id FROM cash_ledger);
+
+-- @statement insert_legs
+INSERT INTO leg_marks
+SELECT as_of, position_id, leg, option_type, strike, CAST(expiry AS DATE), units, underlying,
+       vol, price, delta, gamma, vega, theta
+FROM legs;
+
+-- @statement insert_positions
+INSERT INTO position_marks
+SELECT as_of, position_id, kind, quantity, expiry, mark, value, pnl, delta, gamma, vega, theta,
+       vix_sensitivity, max_loss, breakeven_low, breakeven_high
+FROM marked;
+
+-- @statement insert_book
+INSERT INTO book_marks
+VALUES ($as_of, $spx, $vix, $rate, $dividend_yield, $cash, $condor_value, $hedge_value, $value,
+        $delta, $gamma, $vega, $theta, $risk_capital, $condor_vix_sensitivity,
+        $hedge_vix_sensitivity, $vega_offset_ratio, $liquidity_ratio, $assumptions);
