@@ -31,6 +31,10 @@ book_app = typer.Typer(
     help="The condor book: import positions, show them marked.", no_args_is_help=True
 )
 app.add_typer(book_app, name="book")
+orders_app = typer.Typer(
+    help="Proposed hedge orders and their approvals (method §6.5).", no_args_is_help=True
+)
+app.add_typer(orders_app, name="orders")
 audit_app = typer.Typer(help="The tamper-evident audit history.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
@@ -229,6 +233,121 @@ def book_show(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
         f"hedge ${t['hedge_vix_sensitivity']:,.0f}  vega offset {ratio}  "
         f"liquidity {liquidity}"
     )
+
+
+@app.command()
+def layers(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
+    """Signals and layer states for one day, with reasons and proposed orders (stored)."""
+    from alvh.engine import run_layers, save_decision
+    from alvh.warehouse import open_warehouse
+
+    settings = _settings()
+    con = open_warehouse(settings.warehouse_path)
+    try:
+        decision = run_layers(con, _marked_day(con, as_of), settings)
+        save_decision(con, decision)
+    finally:
+        con.close()
+    if as_json:
+        typer.echo(json.dumps(decision.as_json(), indent=2, default=str))
+        return
+    typer.echo(f"ALVH layers as of {decision.as_of}")
+    for name, reading in decision.signals.items():
+        flag = "ACTIVE" if reading.active else ("off" if reading.available else "unavailable")
+        typer.echo(f"  {name} {flag:<11} {reading.detail}")
+    for state in decision.layers.values():
+        typer.echo(
+            f"  {state.layer} {state.state:<6} target {state.target_contracts:>4} held "
+            f"{state.held_contracts:>4}  {state.reason}"
+        )
+        if state.capped:
+            typer.echo(f"     {state.cap_detail}")
+    for order_id, order in zip(decision.order_ids, decision.orders, strict=True):
+        typer.echo(
+            f"  order {order_id}: {order.action} {order.quantity} {order.instrument} "
+            f"{order.strike:g} {order.expiry} at {order.price:.2f} (${order.cost:,.0f})"
+        )
+    if not decision.orders:
+        typer.echo("  no orders proposed")
+
+
+@orders_app.command("list")
+def orders_list(
+    status: Annotated[
+        str | None, typer.Option(help="proposed | approved | executed | expired")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Orders with their approvals, newest first."""
+    from alvh.orders import list_orders
+    from alvh.warehouse import connect
+
+    settings = _settings()
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        frame = list_orders(con, status)
+    finally:
+        con.close()
+    records = json.loads(frame.to_json(orient="records", date_format="iso"))
+    for record in records:
+        for key in ("as_of", "expiry"):
+            record[key] = (record[key] or "")[:10]
+    if as_json:
+        typer.echo(json.dumps(records, indent=2))
+        return
+    if not records:
+        typer.echo("no orders")
+    for r in records:
+        typer.echo(
+            f"{r['order_id']:<28} {r['status']:<9} {r['layer']} {r['action']:<5} "
+            f"{r['quantity']:>4} {r['instrument']} {r['strike']:g} {r['expiry']} at "
+            f"{r['price']:.2f}  approvals {r['approvals']}"
+            f"{' (' + r['approved_by'] + ')' if r['approved_by'] else ''}"
+        )
+
+
+@orders_app.command("approve")
+def orders_approve(
+    order_id: Annotated[str, typer.Argument(help="The order's id ('alvh orders list').")],
+    approver: Annotated[str, typer.Option("--as", help="Your approver name (configured).")],
+) -> None:
+    """Approve an order as a named approver (k of m, each approver counts once)."""
+    from alvh.orders import approve
+    from alvh.warehouse import open_warehouse
+
+    settings = _settings()
+    con = open_warehouse(settings.warehouse_path)
+    try:
+        status = approve(con, order_id, approver, settings)
+    finally:
+        con.close()
+    typer.echo(f"order {order_id}: approved by {approver}; status {status}")
+
+
+@orders_app.command("execute")
+def orders_execute(
+    order_id: Annotated[str, typer.Argument(help="An approved order's id.")],
+    price: Annotated[float, typer.Option("--price", help="Fill price per unit, index points.")],
+) -> None:
+    """Record an approved order's fill; the book and the cash account change accordingly."""
+    from alvh.orders import execute
+    from alvh.warehouse import open_warehouse
+
+    settings = _settings()
+    con = open_warehouse(settings.warehouse_path)
+    try:
+        from alvh import calendar
+
+        summary = execute(
+            con,
+            order_id,
+            price,
+            calendar.latest_trading_day(today_in_new_york()),
+            __import__("alvh.engine", fromlist=["configs"]).configs(settings)[2],
+        )
+    finally:
+        con.close()
+    typer.echo(f"order {order_id} executed: {summary}")
 
 
 @audit_app.command("verify")

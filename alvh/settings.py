@@ -43,7 +43,9 @@ def config_path() -> Path | None:
 class Settings(BaseSettings):
     """Every setting of ALVH Risk; `alvh.toml.example` documents each one."""
 
-    model_config = SettingsConfigDict(env_prefix="ALVH_", extra="forbid", validate_default=True)
+    model_config = SettingsConfigDict(
+        env_prefix="ALVH_", extra="forbid", validate_default=True, env_nested_delimiter="__"
+    )
 
     home: Path = Field(default_factory=_home_from_env)
 
@@ -68,6 +70,13 @@ class Settings(BaseSettings):
     # Approvals (method §6.5): k of m named approvers before an order may be executed.
     approvers: list[str] = Field(default_factory=lambda: ["risk-manager"], min_length=1)
     approvals_required: int = Field(default=1, ge=1)
+
+    # Method parameters, as TOML tables [signals], [layers], [costs]; each key overrides one
+    # default of alvh.signals.SignalConfig, alvh.layers.LayerConfig, alvh.costs.CostModel,
+    # and unknown keys are refused there. Reports print the values in force.
+    signals: dict[str, float] = Field(default_factory=dict)
+    layers: dict[str, float] = Field(default_factory=dict)
+    costs: dict[str, float] = Field(default_factory=dict)
 
     # Staleness: a series is flagged stale past this many trading days (by frequency).
     stale_after_trading_days_daily: int = Field(default=3, ge=0)

@@ -1,0 +1,130 @@
+"""One day of the ALVH engine (method §5–§6): signals, layer states, targets, proposed orders,
+read from the warehouse and written back for `as_of` in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import duckdb
+
+from alvh import audit
+from alvh.costs import CostModel
+from alvh.layers import Holding, LayerConfig, LayerDecision, decide, layer_state_history
+from alvh.marks import mark_book
+from alvh.orders import expire_unapproved, record_proposals
+from alvh.resources import read_sql_statements
+from alvh.settings import Settings
+from alvh.signals import SignalConfig, compute_signals, load_signal_inputs
+from alvh.valuation import ModelParams
+from alvh.warehouse import transaction
+
+# Signals are computed from this many days before as_of (their own warm-up reaches further
+# back), enough for L2's hold and L3's spike window to see their start.
+SIGNAL_LOOKBACK_DAYS = 400
+
+
+def configs(settings: Settings) -> tuple[SignalConfig, LayerConfig, CostModel]:
+    return (
+        SignalConfig.from_mapping(settings.signals),
+        LayerConfig.from_mapping(settings.layers),
+        CostModel(**settings.costs),
+    )
+
+
+def run_layers(con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings) -> LayerDecision:
+    """Compute one day's decision from the warehouse (no writes)."""
+    signal_config, layer_config, costs = configs(settings)
+    params = ModelParams()
+    inputs = load_signal_inputs(con, as_of, start=as_of - timedelta(days=SIGNAL_LOOKBACK_DAYS))
+    signals = compute_signals(inputs, signal_config)
+    states = layer_state_history(signals, layer_config).loc[str(as_of)]
+    marks = mark_book(con, as_of, params, costs, with_day_pnl=False)
+    sql = read_sql_statements("engine/engine.sql")
+    layer_of = dict(con.execute(sql["hedge_layers"]).fetchall())
+    positions = {p.position_id: p for p in _open_calls(con, as_of)}
+    holdings = [
+        Holding(
+            positions[m.position_id], layer_of.get(m.position_id, "L1"), m.mark, m.vix_sensitivity
+        )
+        for m in marks.positions
+        if m.kind == "vix_call"
+    ]
+    spent = float(con.execute(sql["spent_12m"], {"as_of": as_of}).fetchall()[0][0])
+    return decide(
+        as_of,
+        signals.on(as_of),
+        states,
+        marks.snapshot,
+        float(marks.totals["risk_capital"]),
+        float(marks.totals["condor_vix_sensitivity"]),
+        holdings,
+        spent,
+        params,
+        costs,
+        layer_config,
+        signal_config.as_dict(),
+    )
+
+
+def _open_calls(con, as_of: date):
+    from alvh.book import open_positions
+
+    return [p for p in open_positions(con, as_of) if not p.is_condor]
+
+
+def save_decision(con: duckdb.DuckDBPyConnection, decision: LayerDecision) -> list[str]:
+    """Replace the day's signals and states, expire stale orders, record the proposals."""
+    sql = read_sql_statements("engine/engine.sql")
+    as_of = decision.as_of
+    parameters = json.dumps(
+        {"layers": decision.config.as_dict(), "signals": decision.signal_config}, sort_keys=True
+    )
+    with transaction(con):
+        con.execute(sql["delete_signals"], {"as_of": as_of})
+        con.execute(sql["delete_states"], {"as_of": as_of})
+        for name, reading in decision.signals.items():
+            con.execute(
+                sql["insert_signal"],
+                {
+                    "as_of": as_of,
+                    "signal": name,
+                    "value": reading.value,
+                    "threshold": reading.threshold,
+                    "active": reading.active,
+                    "available": reading.available,
+                    "detail": reading.detail,
+                    "inputs": json.dumps(reading.inputs, sort_keys=True, default=str),
+                },
+            )
+        for state in decision.layers.values():
+            con.execute(
+                sql["insert_state"],
+                {
+                    "as_of": as_of,
+                    "layer": state.layer,
+                    "state": state.state,
+                    "reason": state.reason,
+                    "target": state.target_contracts,
+                    "held": state.held_contracts,
+                    "capped": state.capped,
+                    "cap_detail": state.cap_detail,
+                    "parameters": parameters,
+                },
+            )
+        expired = expire_unapproved(con, as_of)
+        ids = record_proposals(con, as_of, decision.orders)
+        audit.append(
+            con,
+            "layers_decided",
+            {
+                "states": {k: v.state for k, v in decision.layers.items()},
+                "orders": ids,
+                "expired": expired,
+                "budget": decision.budget,
+            },
+            as_of=as_of,
+        )
+    decision.order_ids = ids
+    return ids

@@ -1,0 +1,29 @@
+-- The layers engine: hedge holdings by layer, premium spent, and the day's stored output.
+
+-- @statement hedge_layers
+-- the layer each VIX call belongs to: the layer of the order that opened it; imported calls
+-- (no order) count as base protection, L1
+SELECT p.position_id, coalesce(o.layer, 'L1') AS layer
+FROM positions AS p
+LEFT JOIN orders AS o ON o.order_id = p.position_id
+WHERE p.kind = 'vix_call';
+
+-- @statement spent_12m
+-- premium paid for VIX calls entered in the 365 days up to $as_of (method §6.4)
+SELECT coalesce(sum(entry_price * 100 * quantity), 0)
+FROM positions
+WHERE kind = 'vix_call' AND entry_date > $as_of - INTERVAL 365 DAY AND entry_date <= $as_of;
+
+-- @statement delete_signals
+DELETE FROM signal_values WHERE as_of = $as_of;
+
+-- @statement delete_states
+DELETE FROM layer_states WHERE as_of = $as_of;
+
+-- @statement insert_signal
+INSERT INTO signal_values
+VALUES ($as_of, $signal, $value, $threshold, $active, $available, $detail, $inputs);
+
+-- @statement insert_state
+INSERT INTO layer_states
+VALUES ($as_of, $layer, $state, $reason, $target, $held, $capped, $cap_detail, $parameters);
