@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,7 @@ class LayerConfig:
     l1_pct: float = 0.125
     l1_armed_band: float = 0.10
     roll_days: int = 7
+    min_days_new: int = 21
     target_delta: float = 0.30
     l2_hold_days: int = 10
     l2_offset: float = 0.40
@@ -59,6 +60,7 @@ class LayerConfig:
             "l1_pct": 0.10 <= self.l1_pct <= 0.15,  # method §6.1: allowed 10–15 %
             "l1_armed_band": 0 <= self.l1_armed_band < 1,
             "roll_days": 0 <= self.roll_days < 30,
+            "min_days_new": self.roll_days < self.min_days_new <= 45,
             "target_delta": 0 < self.target_delta < 1,
             "l2_hold_days": self.l2_hold_days >= 1,
             "l2_offset": 0 <= self.l2_offset <= 2,
@@ -310,9 +312,13 @@ class LayerDecision:
         }
 
 
-def hedge_expiry(as_of: date, roll_days: int) -> date:
-    """The one-month VIX expiry: the first with more than `roll_days` days left (§6.1)."""
-    return calendar.next_vix_expiry(as_of + timedelta(days=roll_days + 1))
+def hedge_expiry(as_of: date, min_days: int) -> date:
+    """The one-month VIX expiry a layer buys: the first at least `min_days` away (§6.1).
+
+    Three weeks by default, so a call bought between two expiries is a one-month call (VXTH
+    buys the next month at each expiry) and is not rolled days after it was bought.
+    """
+    return calendar.next_vix_expiry(as_of, min_days=min_days)
 
 
 def choose_instrument(
@@ -323,7 +329,7 @@ def choose_instrument(
     expiry: date | None = None,
 ) -> HedgeInstrument:
     """Strike and modelled fill of the ~30-delta call on the chosen expiry's future."""
-    expiry = expiry or hedge_expiry(snapshot.as_of, config.roll_days)
+    expiry = expiry or hedge_expiry(snapshot.as_of, config.min_days_new)
     probe = Position("probe", "vix_call", expiry, 1, snapshot.as_of, 1.0, strike=20.0)
     legs = build_legs([probe])
     found = vix_forwards(legs, snapshot, params)

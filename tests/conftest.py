@@ -102,3 +102,18 @@ def mini_warehouse(tmp_path, mini_snapshot):
     assert report.exit_code == 0, report.reject_messages[:5]
     yield settings, con
     con.close()
+
+
+@pytest.fixture
+def snapshot_copy(tmp_path, snapshot_warehouse):
+    """A writable copy of the whole-history warehouse: (settings, con)."""
+    from alvh.settings import Settings
+    from alvh.warehouse import open_warehouse
+
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(snapshot_warehouse, home / "alvh.duckdb")
+    settings = Settings(home=home)
+    con = open_warehouse(settings.warehouse_path)
+    yield settings, con
+    con.close()

@@ -1,0 +1,197 @@
+"""The layers engine on real history (issue 4) and its invariants."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+import pytest
+
+from alvh.book import BOOK_COLUMNS, import_book
+from alvh.engine import run_layers, save_decision
+from alvh.layers import ACTIVE, OFF, LayerConfig, _spike_window, layer_state_history
+from alvh.signals import compute_signals, load_signal_inputs
+
+
+@pytest.fixture(scope="module")
+def history(snapshot_warehouse):
+    from alvh.warehouse import connect
+
+    con = connect(snapshot_warehouse, read_only=True)
+    signals = compute_signals(load_signal_inputs(con, date(2026, 8, 20)))
+    states = layer_state_history(signals)
+    con.close()
+    return signals, states
+
+
+def _book(settings, con, *rows):
+    path = settings.home / "book.csv"
+    path.write_text("\n".join([",".join(BOOK_COLUMNS), *rows]) + "\n")
+    import_book(con, path, date(2026, 11, 25))
+
+
+def test_2017_07_03_complacency_switches_l1_on(history, snapshot_con):
+    signals, states = history
+    s1 = signals.on("2017-07-03")["S1"]
+    assert s1.active and s1.inputs.get("vix", 11.2) < 12
+    assert states.loc["2017-07-03", "L1"] == ACTIVE
+    # CAPE was in the top decile of its whole published history (1881 onward) as well.
+    cape = [
+        r[0]
+        for r in snapshot_con.execute(
+            "SELECT value FROM observations WHERE series_id = 'CAPE' AND obs_date <= '2017-06-01'"
+        ).fetchall()
+    ]
+    assert np.mean(np.array(cape) <= cape[-1]) >= 0.9
+
+
+def test_2008_10_10_volatility_momentum_but_no_base_protection(history):
+    signals, states = history
+    assert signals.on("2008-10-10")["S4"].active
+    assert states.loc["2008-10-10", "L1"] != ACTIVE
+    assert bool(states.loc["2008-10-10", "l3_window"])
+
+
+def test_2018_02_05_volatility_momentum(history):
+    signals, states = history
+    assert signals.on("2018-02-05")["S4"].active
+    assert bool(states.loc["2018-02-05", "l3_window"])
+
+
+def test_2024_08_05_carry_unwind_activates_l2(history):
+    signals, states = history
+    s3 = signals.on("2024-08-05")["S3"]
+    assert s3.active and s3.value > 2.0
+    assert states.loc["2024-08-05", "L2"] == ACTIVE
+    # ...and stays ACTIVE for the hold, then lapses unless retriggered.
+    assert states.loc["2024-08-09", "L2"] == ACTIVE
+
+
+def test_a_cpi_surprise_registers_on_its_release_day(history):
+    signals, states = history
+    assert signals.on("2022-07-13")["S2"].active
+    assert not signals.on("2022-07-12")["S2"].active
+
+
+def test_layers_json_on_2024_08_05_explains_l2_with_both_z_scores(snapshot_copy):
+    settings, con = snapshot_copy
+    _book(settings, con, "IC-AUG,iron_condor,2024-08-16,10,2024-07-19,9.50,5150,5200,5750,5800,")
+    decision = run_layers(con, date(2024, 8, 5), settings)
+    shape = decision.as_json()
+    l2 = shape["layers"]["L2"]
+    assert l2["state"] == "ACTIVE"
+    assert "DGS2−DFF" in l2["reason"] and "USD/JPY" in l2["reason"]
+    assert "z -3.56" in l2["reason"] and "z -5.79" in l2["reason"]
+    assert set(shape["signals"]) == {"S1", "S2", "S3", "S4", "S5", "S6"}
+    for signal in shape["signals"].values():
+        assert set(signal) == {"value", "threshold", "active", "available", "detail"}
+    l2_orders = [o for o in shape["orders"] if o["layer"] == "L2"]
+    assert l2_orders and l2_orders[0]["action"] == "open"
+    assert shape["layers"]["L2"]["target_contracts"] == sum(o["quantity"] for o in l2_orders)
+
+
+def test_l1_sizes_its_target_from_risk_capital(snapshot_copy):
+    settings, con = snapshot_copy
+    _book(settings, con, "IC-JUL,iron_condor,2017-07-21,20,2017-06-16,2.10,2300,2325,2500,2525,")
+    decision = run_layers(con, date(2017, 7, 3), settings)
+    l1 = decision.layers["L1"]
+    assert l1.state == ACTIVE
+    risk_capital = (25 - 2.10) * 100 * 20
+    expected = round(0.125 * risk_capital / (100 * decision.instrument.forward))
+    assert l1.target_contracts == expected > 0
+    (order,) = [o for o in decision.orders if o.layer == "L1"]
+    assert order.quantity == expected and order.expiry == date(2017, 8, 16)
+    assert 0.25 <= decision.instrument.delta <= 0.35
+
+
+def test_targets_are_non_negative_integers_and_orders_respect_the_budget(snapshot_copy):
+    settings, con = snapshot_copy
+    _book(settings, con, "IC-AUG,iron_condor,2024-08-16,50,2024-07-19,9.50,5150,5200,5750,5800,")
+    for day in (date(2024, 7, 22), date(2024, 8, 2), date(2024, 8, 5), date(2024, 8, 7)):
+        decision = run_layers(con, day, settings)
+        budget = decision.budget
+        for state in decision.layers.values():
+            assert isinstance(state.target_contracts, int) and state.target_contracts >= 0
+            assert isinstance(state.held_contracts, int) and state.held_contracts >= 0
+        opened = sum(o.cost for o in decision.orders if o.action == "open")
+        assert budget["spent_12m"] + opened <= budget["budget"] + 1e-6
+        for order in decision.orders:
+            assert isinstance(order.quantity, int) and order.quantity > 0
+
+
+def test_a_tight_budget_caps_orders_and_says_so(snapshot_copy):
+    settings, con = snapshot_copy
+    settings = replace_settings(settings, layers={"hedge_budget_pct": 0.001})
+    _book(settings, con, "IC-AUG,iron_condor,2024-08-16,50,2024-07-19,9.50,5150,5200,5750,5800,")
+    decision = run_layers(con, date(2024, 8, 5), settings)
+    assert decision.layers["L2"].capped
+    assert "capped" in decision.layers["L2"].cap_detail
+    opened = sum(o.cost for o in decision.orders if o.action == "open")
+    assert opened <= decision.budget["budget"] - decision.budget["spent_12m"] + 1e-6
+
+
+def replace_settings(settings, **changes):
+    return settings.model_copy(update=changes)
+
+
+def test_the_same_inputs_give_the_same_output(snapshot_copy):
+    settings, con = snapshot_copy
+    _book(settings, con, "IC-AUG,iron_condor,2024-08-16,10,2024-07-19,9.50,5150,5200,5750,5800,")
+    first = json.dumps(run_layers(con, date(2024, 8, 5), settings).as_json(), default=str)
+    second = json.dumps(run_layers(con, date(2024, 8, 5), settings).as_json(), default=str)
+    assert first == second
+
+
+def test_saving_a_day_twice_keeps_one_set_of_rows(snapshot_copy):
+    settings, con = snapshot_copy
+    _book(settings, con, "IC-AUG,iron_condor,2024-08-16,10,2024-07-19,9.50,5150,5200,5750,5800,")
+    for _ in range(2):
+        save_decision(con, run_layers(con, date(2024, 8, 5), settings))
+    counts = con.execute(
+        "SELECT (SELECT count(*) FROM signal_values), "
+        "(SELECT count(*) FROM layer_states), (SELECT count(*) FROM orders)"
+    ).fetchall()[0]
+    assert counts[0] == 6 and counts[1] == 3 and counts[2] >= 1
+
+
+def test_more_vix_never_ends_a_spike_window_early():
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        vix = 15 * np.exp(np.cumsum(rng.normal(0, 0.08, 120)))
+        s4 = rng.random(120) < 0.05
+        window, _ = _spike_window(vix, s4, 0.8)
+        for day in np.flatnonzero(window):
+            bumped = vix.copy()
+            bumped[day] *= 1 + rng.random()
+            assert _spike_window(bumped, s4, 0.8)[0][day], (day, vix[day], bumped[day])
+
+
+def test_more_vix_keeps_l3_active_in_the_decision(snapshot_copy):
+    settings, con = snapshot_copy
+    _book(
+        settings,
+        con,
+        "VX-AUG,vix_call,2024-08-21,20,2024-07-19,0.60,,,,,17",
+        "IC-AUG,iron_condor,2024-08-16,10,2024-07-19,9.50,5150,5200,5750,5800,",
+    )
+    decision = run_layers(con, date(2024, 8, 5), settings)
+    assert decision.layers["L3"].state == ACTIVE
+    sells = [o for o in decision.orders if o.layer == "L1" and o.action == "close"]
+    assert sum(o.quantity for o in sells) == 20  # half monetised, half rolled
+    # Raise VIX on the day (all else equal): L3 stays ACTIVE.
+    con.execute(
+        "UPDATE observations SET value = value * 1.3 WHERE obs_date = '2024-08-05' AND "
+        "series_id IN ('VIX', 'VIX9D', 'VIX3M', 'VIX6M')"
+    )
+    assert run_layers(con, date(2024, 8, 5), settings).layers["L3"].state == ACTIVE
+
+
+def test_layer_config_rejects_out_of_range_values():
+    with pytest.raises(Exception, match="l1_pct"):
+        LayerConfig(l1_pct=0.30)
+    with pytest.raises(Exception, match="unknown"):
+        LayerConfig.from_mapping({"l1_percent": 0.1})
+    assert replace(LayerConfig(), l1_pct=0.10).l1_pct == 0.10
+    assert OFF == "OFF"
