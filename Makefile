@@ -11,6 +11,7 @@ run: install
 	$(BIN)/alvh data status
 
 test: install lint
+	bash scripts/install-system-deps.sh --test
 	$(BIN)/python -m pytest
 
 lint: install

@@ -22,6 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from alvh import calendar
 from alvh.catalogue import (
     CPI_RELEASE_FILE,
     FOMC_FILE,
@@ -167,10 +168,16 @@ def ingest(
         event: con.execute(sql["cpi_release_calendar"], {"event_type": event}).df()
         for event in ("CPI", "PPI")
     }
+    stale_after = {
+        "daily": settings.stale_after_trading_days_daily,
+        "monthly": settings.stale_after_trading_days_monthly,
+    }
     for spec in SERIES:
         calendar_for = {"cpi_release": "CPI", "ppi_release": "PPI"}.get(spec.known)
         items.append(
-            _ingest_series(reader, writer, spec, as_of, mode, release_calendars.get(calendar_for))
+            _ingest_series(
+                reader, writer, spec, as_of, mode, release_calendars.get(calendar_for), stale_after
+            )
         )
     items.append(_ingest_vix_futures(reader, writer, as_of))
 
@@ -381,6 +388,7 @@ def _ingest_series(
     as_of: date,
     mode: Mode,
     release_calendar: pd.DataFrame | None,
+    stale_after: dict[str, int],
 ) -> ItemResult:
     started = time.perf_counter()
     try:
@@ -413,6 +421,7 @@ def _ingest_series(
             f"{checked.withheld} rows withheld: flagged '{withhold_flag}' "
             "in the snapshot's provenance",
         )
+    note = _join(note, _staleness_note(spec, good["date"], as_of, stale_after))
     result = ItemResult(
         spec.series_id,
         raw.publisher,
@@ -424,6 +433,22 @@ def _ingest_series(
     )
     rejects = pd.concat([date_rejects, checked.rejected], ignore_index=True)
     return writer.write(result, "ingest/observations_write.sql", incoming, rejects, started)
+
+
+def _staleness_note(
+    spec: SeriesSpec, dates: pd.Series, as_of: date, stale_after: dict[str, int]
+) -> str:
+    """A feed whose newest value is older than its tolerance is loaded but called stale."""
+    if dates.empty:
+        return f"stale feed: no values up to {as_of}"
+    last = dates.max().date()
+    since = (
+        last if spec.frequency == "daily" else (pd.Timestamp(last) + pd.offsets.MonthEnd(0)).date()
+    )
+    lag = calendar.trading_days_between(since, as_of)
+    if lag > stale_after[spec.frequency]:
+        return f"stale feed: newest value {last}, {lag} sessions before {as_of}"
+    return ""
 
 
 def _join(*parts: str) -> str:

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages ALVH Risk needs beyond Python: Pango and HarfBuzz's subsetter for WeasyPrint
 # (without libharfbuzz-subset0 it falls back to a much slower font subsetter), fonts for the
-# reports. Installs only what is missing; needs root or sudo when something is.
+# reports. With --test, also what the test suite drives: headless Chromium (the HTML report is
+# opened in a real browser) and poppler-utils (pdftoppm, to look at report pages).
+# Installs only what is missing; needs root or sudo when something is.
 set -euo pipefail
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
-if [ "${ALVH_WITH_BROWSER:-0}" = "1" ]; then
-  packages+=(chromium)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(chromium poppler-utils)
 fi
 
 missing=()

@@ -133,3 +133,12 @@ def test_each_file_is_fetched_once_per_run(live_settings, publisher_server):
     _run(live_settings, "auto")
     vix_requests = [r for r in publisher_server.requests if r.path == "/cboe/VIX_History.csv"]
     assert len(vix_requests) == 1  # VIX and VIX_OPEN share the file
+
+
+def test_a_stale_live_feed_loads_but_is_called_stale(live_settings, publisher_server):
+    # The VIX fixture ends 2026-07-23: four months before as_of.
+    publisher_server.cboe("VIX", Body.file(PUBLISHER_FIXTURES / "VIX_History.csv"))
+    report, _ = _run(live_settings, "auto")
+    vix = _item(report, "VIX")
+    assert vix.status == "loaded" and report.exit_code == 0
+    assert "stale feed: newest value 2026-07-23" in vix.note
