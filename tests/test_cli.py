@@ -124,3 +124,27 @@ def test_every_command_has_help(tmp_path):
     ):
         result = run_alvh(*args, home=tmp_path)
         assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_book_show_prints_the_sample_book_marked(initialised_home):
+    result = run_alvh("book", "show", "--json", home=initialised_home)
+    assert result.returncode == 0, result.stderr
+    book = json.loads(result.stdout)
+    assert book["as_of"] == "2026-08-20"
+    assert {p["position_id"] for p in book["positions"]} == {
+        "IC-2026-09", "IC-2026-10", "VXC-2026-09-23", "VXC-2026-10-25"}
+    assert book["totals"]["risk_capital"] > 0 and book["totals"]["vega"] < 0
+
+
+def test_importing_inverted_wings_exits_3_and_changes_nothing(initialised_home, tmp_path):
+    before = run_alvh("book", "show", "--json", home=initialised_home).stdout
+    book = tmp_path / "inverted.csv"
+    book.write_text(
+        "position_id,kind,expiry,quantity,entry_date,entry_price,put_long,put_short,call_short,"
+        "call_long,strike\n"
+        "IC-X,iron_condor,2026-09-18,10,2026-08-20,6.40,7250,7200,7950,8000,\n"
+    )
+    result = run_alvh("book", "import", str(book), home=initialised_home)
+    assert result.returncode == 3
+    assert "row 2, column 'put_short'" in result.stderr and "rule: strike_order" in result.stderr
+    assert run_alvh("book", "show", "--json", home=initialised_home).stdout == before
