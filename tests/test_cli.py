@@ -132,7 +132,11 @@ def test_book_show_prints_the_sample_book_marked(initialised_home):
     book = json.loads(result.stdout)
     assert book["as_of"] == "2026-08-20"
     assert {p["position_id"] for p in book["positions"]} == {
-        "IC-2026-09", "IC-2026-10", "VXC-2026-09-23", "VXC-2026-10-25"}
+        "IC-2026-09",
+        "IC-2026-10",
+        "VXC-2026-09-23",
+        "VXC-2026-10-25",
+    }
     assert book["totals"]["risk_capital"] > 0 and book["totals"]["vega"] < 0
 
 
