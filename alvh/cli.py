@@ -370,6 +370,16 @@ def audit_verify() -> None:
     typer.echo(f"audit chain intact: {checked} rows verified")
 
 
+def _register_commands() -> None:
+    """Commands whose bodies live beside their domain (kept light at import time)."""
+    from alvh.backtest.cli import backtest_command
+
+    app.command("backtest")(backtest_command)
+
+
+_register_commands()
+
+
 def main() -> None:
     """Console entry point: maps our errors to interface.md's exit codes."""
     try:

@@ -554,7 +554,8 @@ def decide(
             h.vix_sensitivity for h in holdings if h.position.position_id not in sold_ids
         )
         queued = sum(o.quantity for o in orders if o.action == "open") * instrument.sensitivity
-        wanted = config.l2_offset * abs(condor_sensitivity)
+        # Condors lose when VIX rises (negative sensitivity); a book that would gain needs no L2.
+        wanted = config.l2_offset * max(-condor_sensitivity, 0.0)
         shortfall = wanted - existing - queued
         extra = int(math.ceil(shortfall / instrument.sensitivity)) if shortfall > 0 else 0
         bought = buy(
@@ -562,12 +563,13 @@ def decide(
             extra,
             f"L2 ACTIVE: {trigger_text}; hedge VIX sensitivity "
             f"${existing + queued:,.0f} below {config.l2_offset:.0%} of "
-            f"condors' ${abs(condor_sensitivity):,.0f}",
+            f"condors' loss per VIX point ${max(-condor_sensitivity, 0.0):,.0f}",
         )
         target_l2 = held_l2 + extra
         reason = (
             f"ACTIVE: {trigger_text}; target hedge sensitivity ${wanted:,.0f} "
-            f"({config.l2_offset:.0%} of condors' ${abs(condor_sensitivity):,.0f}), held "
+            f"({config.l2_offset:.0%} of condors' loss per VIX point "
+            f"${max(-condor_sensitivity, 0.0):,.0f}), held "
             f"${existing:,.0f}, queued ${queued:,.0f}; proposing {bought}"
         )
     elif l2_state == ARMED:
