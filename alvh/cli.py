@@ -372,9 +372,18 @@ def audit_verify() -> None:
 
 def _register_commands() -> None:
     """Commands whose bodies live beside their domain (kept light at import time)."""
-    from alvh.backtest.cli import backtest_command
+    from alvh.backtest.cli import backtest_command, sweep_command
+    from alvh.flows_cli import backfill_command, history_command, run_command, serve_command
+    from alvh.report.cli import email_command, report_command
 
+    app.command("run")(run_command)
+    app.command("backfill")(backfill_command)
+    app.command("serve")(serve_command)
+    app.command("history")(history_command)
+    app.command("report")(report_command)
+    app.command("email")(email_command)
     app.command("backtest")(backtest_command)
+    app.command("sweep")(sweep_command)
 
 
 _register_commands()

@@ -52,6 +52,10 @@ def run_layers(con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings) 
         if m.kind == "vix_call"
     ]
     spent = float(con.execute(sql["spent_12m"], {"as_of": as_of}).fetchall()[0][0])
+    pending = {
+        layer: int(quantity)
+        for layer, quantity in con.execute(sql["pending_opens"], {"as_of": as_of}).fetchall()
+    }
     return decide(
         as_of,
         signals.on(as_of),
@@ -65,6 +69,7 @@ def run_layers(con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings) 
         costs,
         layer_config,
         signal_config.as_dict(),
+        pending,
     )
 
 

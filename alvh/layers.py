@@ -386,8 +386,14 @@ def decide(
     costs: CostModel,
     config: LayerConfig,
     signal_config: dict[str, float],
+    pending: dict[str, int] | None = None,
 ) -> LayerDecision:
-    """One day's layer states, targets, budget and proposed orders (method §6.1–§6.4)."""
+    """One day's layer states, targets, budget and proposed orders (method §6.1–§6.4).
+
+    `pending` holds, per layer, contracts in approved purchases not yet executed: they count
+    as held, so a day's run does not propose them a second time.
+    """
+    pending = pending or {}
     by_layer = {name: [h for h in holdings if h.layer == name] for name in LAYERS}
     instrument = choose_instrument(snapshot, params, costs, config) if snapshot.vix > 0 else None
     orders: list[ProposedOrder] = []
@@ -458,7 +464,7 @@ def decide(
         rolling = [
             h for h in by_layer["L1"] if (h.position.expiry - as_of).days <= config.roll_days
         ]
-        keep = held_l1 - sum(h.position.quantity for h in rolling)
+        keep = held_l1 - sum(h.position.quantity for h in rolling) + pending.get("L1", 0)
         for h in rolling:
             group = f"roll-{h.position.position_id}"
             sell(
@@ -553,7 +559,9 @@ def decide(
         existing = sum(
             h.vix_sensitivity for h in holdings if h.position.position_id not in sold_ids
         )
-        queued = sum(o.quantity for o in orders if o.action == "open") * instrument.sensitivity
+        queued = (
+            sum(o.quantity for o in orders if o.action == "open") + sum(pending.values())
+        ) * instrument.sensitivity
         # Condors lose when VIX rises (negative sensitivity); a book that would gain needs no L2.
         wanted = config.l2_offset * max(-condor_sensitivity, 0.0)
         shortfall = wanted - existing - queued

@@ -20,10 +20,30 @@ from alvh.warehouse import connect
 
 ENTRY = date(2026, 8, 20)  # last close with both SPX and VIX in the bundled snapshot
 DRAFT = [
-    Position("IC-2026-09", "iron_condor", date(2026, 9, 18), 10, ENTRY, 1.0,
-             put_long=7200, put_short=7250, call_short=7900, call_long=7950),
-    Position("IC-2026-10", "iron_condor", date(2026, 10, 16), 8, ENTRY, 1.0,
-             put_long=7100, put_short=7150, call_short=8050, call_long=8100),
+    Position(
+        "IC-2026-09",
+        "iron_condor",
+        date(2026, 9, 18),
+        10,
+        ENTRY,
+        1.0,
+        put_long=7200,
+        put_short=7250,
+        call_short=7900,
+        call_long=7950,
+    ),
+    Position(
+        "IC-2026-10",
+        "iron_condor",
+        date(2026, 10, 16),
+        8,
+        ENTRY,
+        1.0,
+        put_long=7100,
+        put_short=7150,
+        call_short=8050,
+        call_long=8100,
+    ),
     Position("VXC-2026-09-23", "vix_call", date(2026, 9, 16), 20, ENTRY, 1.0, strike=23),
     Position("VXC-2026-10-25", "vix_call", date(2026, 10, 21), 10, ENTRY, 1.0, strike=25),
 ]

@@ -195,3 +195,19 @@ def test_layer_config_rejects_out_of_range_values():
         LayerConfig.from_mapping({"l1_percent": 0.1})
     assert replace(LayerConfig(), l1_pct=0.10).l1_pct == 0.10
     assert OFF == "OFF"
+
+
+def test_an_approved_purchase_awaiting_execution_is_not_proposed_again(snapshot_copy):
+    from alvh.orders import approve
+
+    settings, con = snapshot_copy
+    _book(settings, con, "IC-JUL,iron_condor,2017-07-21,20,2017-06-16,2.10,2300,2325,2500,2525,")
+    first = run_layers(con, date(2017, 7, 3), settings)
+    ids = save_decision(con, first)
+    ((order_id, order),) = [
+        (i, o) for i, o in zip(ids, first.orders, strict=True) if o.layer == "L1"
+    ]
+    approve(con, order_id, "risk-manager", settings)
+    later = run_layers(con, date(2017, 7, 5), settings)
+    assert [o for o in later.orders if o.layer == "L1" and o.action == "open"] == []
+    assert later.budget["spent_12m"] == pytest.approx(order.price * 100 * order.quantity)

@@ -11,21 +11,28 @@ spikes, claim check), `attribution`, `engine` (the run), `output` (JSON and CSV)
 (warehouse), `cli` (what `alvh backtest` calls). docs/backtest.md describes the rules.
 """
 
-from alvh.backtest.engine import BacktestConfig, BacktestResult, run_backtest
-from alvh.backtest.hedges import VARIANTS, HedgeRules, VxthRule, parse_variants
-from alvh.backtest.inputs import BacktestInputs, load_inputs
-from alvh.backtest.presets import PRESETS, CondorPreset
+from importlib import import_module
 
-__all__ = [
-    "PRESETS",
-    "VARIANTS",
-    "BacktestConfig",
-    "BacktestInputs",
-    "BacktestResult",
-    "CondorPreset",
-    "HedgeRules",
-    "VxthRule",
-    "load_inputs",
-    "parse_variants",
-    "run_backtest",
-]
+# Names are resolved on first use (PEP 562), so `alvh --help` and `alvh.backtest.cli` do not pay
+# for importing the whole engine.
+_EXPORTS = {
+    "BacktestConfig": "engine",
+    "BacktestResult": "engine",
+    "run_backtest": "engine",
+    "VARIANTS": "hedges",
+    "HedgeRules": "hedges",
+    "VxthRule": "hedges",
+    "parse_variants": "hedges",
+    "BacktestInputs": "inputs",
+    "load_inputs": "inputs",
+    "PRESETS": "presets",
+    "CondorPreset": "presets",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f"alvh.backtest.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'alvh.backtest' has no attribute {name!r}")

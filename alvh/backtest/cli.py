@@ -186,3 +186,47 @@ def backtest_command(
         typer.echo(json.dumps(run.summary, indent=2))
     else:
         typer.echo(format_summary(run))
+
+
+def sweep_command(
+    grid: Annotated[Path, typer.Option("--grid", help="Grid file (TOML), see docs/backtest.md.")],
+    runner: Annotated[str, typer.Option("--runner", help="local | dask")] = "local",
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Parallel tasks.")] = 2,
+    dask_address: Annotated[
+        str | None, typer.Option("--dask-address", help="A running Dask scheduler (tcp://…).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write sweep.csv here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+) -> None:
+    """Parameter sweep over backtests, batched into Prefect tasks (local threads or Dask)."""
+    import time
+
+    from alvh.backtest.sweep import load_grid, tabulate
+    from alvh.errors import EnvironmentProblem
+    from alvh.settings import load_settings
+
+    if runner not in ("local", "dask"):
+        raise UsageError(f"--runner must be local or dask, not {runner!r}")
+    load_grid(grid)  # refuse a bad grid before Prefect starts
+    settings = load_settings()
+    if not settings.warehouse_path.exists():
+        raise EnvironmentProblem(f"no warehouse at {settings.warehouse_path}: run 'alvh init'")
+    # The Prefect layer is imported only here: the alvh library itself never needs Prefect.
+    from flows.sweep import run_sweep
+
+    started = time.perf_counter()
+    rows = run_sweep(grid, settings.warehouse_path, runner, workers, dask_address)
+    table = tabulate(rows)
+    elapsed = time.perf_counter() - started
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "sweep.csv", index=False)
+    if as_json:
+        typer.echo(table.to_json(orient="records", indent=2))
+        return
+    typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    configs = table["run_id"].nunique()
+    typer.echo(
+        f"{configs} configurations in {elapsed:.1f} s ({runner}, {workers} workers)"
+        + (f"; table in {out / 'sweep.csv'}" if out else "")
+    )

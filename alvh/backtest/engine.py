@@ -276,9 +276,41 @@ def _notes(inputs: BacktestInputs, cand: HedgeCandidates | None, trades: CondorT
     return notes
 
 
-def run_backtest(inputs: BacktestInputs, config: BacktestConfig | None = None) -> BacktestResult:
-    """Simulate every variant of `config` over `inputs` (method §7)."""
+class RunCache:
+    """Work shared by runs over the same inputs that differ only in cheap settings (a sweep).
+
+    Condor trades, hedge candidates and the unhedged reference depend on the preset, the model,
+    the costs and the days L2 reads sensitivities on — not on sizes, offsets or budgets — so a
+    sweep over layer settings prices them once. Keys are the settings they depend on.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[object, object] = {}
+
+    def get(self, key: object, compute):
+        if key not in self._entries:
+            self._entries[key] = compute()
+        return self._entries[key]
+
+
+def _days_key(days: np.ndarray | None) -> object:
+    return None if days is None else hashlib.sha256(np.packbits(days).tobytes()).hexdigest()
+
+
+def run_backtest(
+    inputs: BacktestInputs,
+    config: BacktestConfig | None = None,
+    cache: RunCache | None = None,
+    detail: bool = True,
+) -> BacktestResult:
+    """Simulate every variant of `config` over `inputs` (method §7).
+
+    `cache` lets a sweep reuse what does not depend on the swept settings (see `RunCache`);
+    `detail=False` skips what a sweep's table does not show (signal attribution, the claim
+    measured on losses from each event's start).
+    """
     config = config or BacktestConfig()
+    cache = cache or RunCache()
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     path = inputs.path
@@ -287,8 +319,22 @@ def run_backtest(inputs: BacktestInputs, config: BacktestConfig | None = None) -
     if any(s.layered for s in specs):
         # The backtest trades on ACTIVE states only; L2's ARMED state (scheduled CPI/PPI/FOMC
         # days ahead) is never read here, so its look-ups are skipped (no scheduled events).
-        states = layer_state_history(inputs.signals, config.layers, events=pd.Series(dtype=object))
-        layers = LayerArrays.from_states(states, inputs.signals, path.days)
+        # States depend on the layer settings that shape them, not on sizes, offsets or budgets.
+        state_key = (
+            "states",
+            id(inputs),
+            config.layers.l1_armed_band,
+            config.layers.l2_hold_days,
+            config.layers.l3_exit_fraction,
+        )
+        layers = cache.get(
+            state_key,
+            lambda: LayerArrays.from_states(
+                layer_state_history(inputs.signals, config.layers, events=pd.Series(dtype=object)),
+                inputs.signals,
+                path.days,
+            ),
+        )
     else:
         layers = LayerArrays(
             np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool), np.full(n, "", object)
@@ -299,20 +345,35 @@ def run_backtest(inputs: BacktestInputs, config: BacktestConfig | None = None) -
 
     clock = time.perf_counter()
     preset = get_preset(config.preset)
-    trades = condor_trades(path, preset, config.params, config.costs, sensitivity_days=l2_days)
+    days_key = _days_key(l2_days)
+    trades = cache.get(
+        ("condors", id(inputs), config.preset, repr(config.params), repr(config.costs), days_key),
+        lambda: condor_trades(path, preset, config.params, config.costs, sensitivity_days=l2_days),
+    )
     timings["condor_trades"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     cand = None
     if any(s.hedged for s in specs):
-        cand = hedge_candidates(
-            path,
-            inputs.futures,
-            config.params,
-            config.layers.min_days_new,
-            config.layers.target_delta,
-            config.costs,
-            sensitivity_days=l2_days,
+        cand = cache.get(
+            (
+                "candidates",
+                id(inputs),
+                repr(config.params),
+                config.layers.min_days_new,
+                config.layers.target_delta,
+                repr(config.costs),
+                days_key,
+            ),
+            lambda: hedge_candidates(
+                path,
+                inputs.futures,
+                config.params,
+                config.layers.min_days_new,
+                config.layers.target_delta,
+                config.costs,
+                sensitivity_days=l2_days,
+            ),
         )
     timings["hedge_candidates"] = time.perf_counter() - clock
 
@@ -322,6 +383,26 @@ def run_backtest(inputs: BacktestInputs, config: BacktestConfig | None = None) -
     results: dict[str, VariantResult] = {}
     shared = None
     for spec in specs:
+        if spec.name == REFERENCE:
+            # The unhedged book ignores every hedge and layer setting.
+            reference_key = (
+                "reference",
+                id(inputs),
+                config.preset,
+                repr(config.params),
+                repr(config.costs),
+                config.initial_equity,
+                days_key,
+            )
+            results[spec.name], shared_quantity = cache.get(
+                reference_key,
+                lambda spec=spec: _reference(
+                    spec, path, trades, cand, layers, expiry_days, config, risk_free
+                ),
+            )
+            if config.condor_sizing == "shared":
+                shared = shared_quantity
+            continue
         vp = simulate_variant(
             spec,
             path,
@@ -336,15 +417,16 @@ def run_backtest(inputs: BacktestInputs, config: BacktestConfig | None = None) -
             config.initial_equity,
             quantity=shared,
         )
-        if spec.name == REFERENCE and config.condor_sizing == "shared":
-            shared = vp.condor.quantity
         results[spec.name] = VariantResult(
             vp, m.drawdown_series(vp.equity), _variant_metrics(vp, path.days, risk_free)
         )
     timings["variants"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    events = event_table(path.days, path.vix, config.events)
+    events = cache.get(
+        ("events", id(inputs), repr(config.events)),
+        lambda: event_table(path.days, path.vix, config.events),
+    )
     curves = {k: v.equity for k, v in results.items()}
     drawdowns = event_drawdowns(curves, path.days, events)
     losses = event_losses(curves, path.days, events)
@@ -359,16 +441,17 @@ def run_backtest(inputs: BacktestInputs, config: BacktestConfig | None = None) -
     )
     # The same check on the loss from the pre-event close (a hedge gain given back inside
     # the window does not count against it): reported beside the method's drawdown reading.
-    on_loss = claim_check(
-        losses,
-        events,
-        claim_variant,
-        float(results[claim_variant].metrics["hedge_cost_per_year"]),
-        config.events,
-    )
-    claim["on_loss_from_event_start"] = {
-        k: on_loss[k] for k in ("median", "min", "max", "verdict", "n_events")
-    }
+    if detail:
+        on_loss = claim_check(
+            losses,
+            events,
+            claim_variant,
+            float(results[claim_variant].metrics["hedge_cost_per_year"]),
+            config.events,
+        )
+        claim["on_loss_from_event_start"] = {
+            k: on_loss[k] for k in ("median", "min", "max", "verdict", "n_events")
+        }
     claim["by_variant"] = {
         name: {
             k: v
@@ -384,12 +467,16 @@ def run_backtest(inputs: BacktestInputs, config: BacktestConfig | None = None) -
         for name in hedged
     }
     fee = config.costs.fee_per_contract
-    attribution = pd.concat(
-        [attribution_trades(results[v].path, path.days, fee) for v in hedged]
-        or [attribution_trades(results[REFERENCE].path, path.days, fee)],
-        ignore_index=True,
+    attribution = (
+        pd.concat(
+            [attribution_trades(results[v].path, path.days, fee) for v in hedged]
+            or [attribution_trades(results[REFERENCE].path, path.days, fee)],
+            ignore_index=True,
+        )
+        if detail
+        else pd.DataFrame()
     )
-    summary = attribution_summary(attribution)
+    summary = attribution_summary(attribution) if detail else {}
     timings["events_and_attribution"] = time.perf_counter() - clock
 
     run_id = config.run_id(inputs.start, inputs.end, inputs.signals.config.as_dict())
@@ -410,3 +497,25 @@ def run_backtest(inputs: BacktestInputs, config: BacktestConfig | None = None) -
         notes=_notes(inputs, cand, trades),
         timings=timings,
     )
+
+
+def _reference(spec, path, trades, cand, layers, expiry_days, config, risk_free):
+    """The unhedged variant and its condor quantities (what `shared` sizing reuses)."""
+    vp = simulate_variant(
+        spec,
+        path,
+        trades,
+        cand,
+        layers,
+        expiry_days,
+        config.layers,
+        config.rules,
+        config.costs,
+        config.params,
+        config.initial_equity,
+        quantity=None,
+    )
+    result = VariantResult(
+        vp, m.drawdown_series(vp.equity), _variant_metrics(vp, path.days, risk_free)
+    )
+    return result, vp.condor.quantity

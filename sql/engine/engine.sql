@@ -9,10 +9,22 @@ LEFT JOIN orders AS o ON o.order_id = p.position_id
 WHERE p.kind = 'vix_call';
 
 -- @statement spent_12m
--- premium paid for VIX calls entered in the 365 days up to $as_of (method §6.4)
-SELECT coalesce(sum(entry_price * 100 * quantity), 0)
-FROM positions
-WHERE kind = 'vix_call' AND entry_date > $as_of - INTERVAL 365 DAY AND entry_date <= $as_of;
+-- premium paid for VIX calls entered in the 365 days up to $as_of, plus approved purchases
+-- not yet executed, which are committed (method §6.4)
+WITH paid AS (
+    SELECT entry_price * 100 * quantity AS premium
+    FROM positions
+    WHERE kind = 'vix_call' AND entry_date > $as_of - INTERVAL 365 DAY AND entry_date <= $as_of
+),
+committed AS (
+    SELECT price * 100 * quantity AS premium
+    FROM orders
+    WHERE action = 'open' AND status = 'approved' AND as_of <= $as_of
+),
+final AS (
+    SELECT premium FROM paid UNION ALL SELECT premium FROM committed
+)
+SELECT coalesce(sum(premium), 0) FROM final;
 
 -- @statement delete_signals
 DELETE FROM signal_values WHERE as_of = $as_of;
@@ -27,3 +39,9 @@ VALUES ($as_of, $signal, $value, $threshold, $active, $available, $detail, $inpu
 -- @statement insert_state
 INSERT INTO layer_states
 VALUES ($as_of, $layer, $state, $reason, $target, $held, $capped, $cap_detail, $parameters);
+
+-- @statement pending_opens
+-- contracts in approved purchase orders not yet executed: already on their way to the book
+SELECT layer, sum(quantity) FROM orders
+WHERE action = 'open' AND status = 'approved' AND as_of <= $as_of
+GROUP BY layer;

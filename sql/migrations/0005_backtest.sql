@@ -1,4 +1,4 @@
--- 0006: backtest results (method §7). One run = one configuration (preset, variants, dates,
+-- 0005: backtest results (method §7). One run = one configuration (preset, variants, dates,
 -- every parameter); its run_id is a fingerprint of that configuration, so running it again
 -- replaces its rows (alvh.backtest.store).
 
