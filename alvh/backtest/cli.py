@@ -79,6 +79,9 @@ def run_and_store(
         con.close()
     out = out or settings.reports_dir / "backtest" / f"{config.preset}-{result.start}-{result.end}"
     files = write_outputs(result, out)
+    from alvh.backtest.report import write_backtest_report
+
+    files["html"], files["pdf"], _pages = write_backtest_report(result, out, inputs=inputs)
     return BacktestRun(result, summary_json(result), files, stored)
 
 
@@ -133,6 +136,7 @@ def format_summary(run: BacktestRun) -> str:
         f"({', '.join(f'{k} {v}' for k, v in stored.rows.items())})"
     )
     lines.append(f"files: {run.files['equity'].parent}")
+    lines.append("  " + ", ".join(path.name for path in run.files.values()))
     return "\n".join(lines)
 
 
