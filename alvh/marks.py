@@ -318,21 +318,52 @@ def _legs_frame(positions: list[Position], legs: Legs, greeks) -> pd.DataFrame:
     )
 
 
+def position_rows(marks: BookMarks) -> pd.DataFrame:
+    """`position_marks` rows of one day (break-evens split into two columns)."""
+    rows = []
+    for m in marks.positions:
+        row = asdict(m)
+        low_high = row.pop("breakevens") or (None, None)
+        rows.append({**row, "breakeven_low": low_high[0], "breakeven_high": low_high[1]})
+    return pd.DataFrame(rows)
+
+
+BOOK_TOTALS = (
+    "cash",
+    "condor_value",
+    "hedge_value",
+    "value",
+    "delta",
+    "gamma",
+    "vega",
+    "theta",
+    "risk_capital",
+    "condor_vix_sensitivity",
+    "hedge_vix_sensitivity",
+    "vega_offset_ratio",
+    "liquidity_ratio",
+)
+
+
+def book_row(marks: BookMarks) -> dict[str, object]:
+    """The `book_marks` row of one day, in the table's column order."""
+    s = marks.snapshot
+    return {
+        "as_of": marks.as_of,
+        "spx": s.spx,
+        "vix": s.vix,
+        "rate": s.rate,
+        "dividend_yield": s.dividend_yield,
+        **{k: marks.totals[k] for k in BOOK_TOTALS},
+        "assumptions": json.dumps(marks.assumptions, default=str, sort_keys=True),
+    }
+
+
 def save_marks(con: duckdb.DuckDBPyConnection, marks: BookMarks) -> dict[str, int]:
     """Replace `as_of`'s marks in one transaction, settling expired positions in the ledger."""
     sql = read_sql_statements("book/marks.sql")
-    positions = pd.DataFrame(
-        [
-            {
-                **asdict(m),
-                "breakeven_low": m.breakevens[0] if m.breakevens else None,
-                "breakeven_high": m.breakevens[1] if m.breakevens else None,
-            }
-            for m in marks.positions
-        ]
-    ).drop(columns=["breakevens"], errors="ignore")
+    positions = position_rows(marks)
     settlements = pending_settlements(con, marks.as_of)
-    t, s = marks.totals, marks.snapshot
     with transaction(con):
         params = {"as_of": marks.as_of}
         for name in ("delete_legs", "delete_positions", "delete_book"):
@@ -349,28 +380,5 @@ def save_marks(con: duckdb.DuckDBPyConnection, marks: BookMarks) -> dict[str, in
             con.register("marked", positions.assign(as_of=marks.as_of))
             con.execute(sql["insert_positions"])
             con.unregister("marked")
-        con.execute(
-            sql["insert_book"],
-            {
-                "as_of": marks.as_of,
-                "spx": s.spx,
-                "vix": s.vix,
-                "rate": s.rate,
-                "dividend_yield": s.dividend_yield,
-                "cash": t["cash"],
-                "condor_value": t["condor_value"],
-                "hedge_value": t["hedge_value"],
-                "value": t["value"],
-                "delta": t["delta"],
-                "gamma": t["gamma"],
-                "vega": t["vega"],
-                "theta": t["theta"],
-                "risk_capital": t["risk_capital"],
-                "condor_vix_sensitivity": t["condor_vix_sensitivity"],
-                "hedge_vix_sensitivity": t["hedge_vix_sensitivity"],
-                "vega_offset_ratio": t["vega_offset_ratio"],
-                "liquidity_ratio": t["liquidity_ratio"],
-                "assumptions": json.dumps(marks.assumptions, default=str, sort_keys=True),
-            },
-        )
+        con.execute(sql["insert_book"], book_row(marks))
     return {"legs": len(marks.legs), "positions": len(positions), "settled": len(settlements)}

@@ -32,6 +32,7 @@ import pandas as pd
 
 from alvh import audit, runs
 from alvh.errors import UsageError
+from alvh.marks import book_row, position_rows
 from alvh.resources import read_sql_statements
 from alvh.settings import Settings, load_settings
 from alvh.warehouse import connect, transaction
@@ -483,45 +484,6 @@ def marked_days(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[
     return [row[0] for row in con.execute(sql, {"start": start, "end": end}).fetchall()]
 
 
-def _position_rows(marks) -> pd.DataFrame:
-    rows = []
-    for m in marks.positions:
-        row = asdict(m)
-        low_high = row.pop("breakevens") or (None, None)
-        rows.append({**row, "breakeven_low": low_high[0], "breakeven_high": low_high[1]})
-    return pd.DataFrame(rows)
-
-
-def _book_row(marks) -> dict[str, Any]:
-    t, s = marks.totals, marks.snapshot
-    return {
-        "as_of": marks.as_of,
-        "spx": s.spx,
-        "vix": s.vix,
-        "rate": s.rate,
-        "dividend_yield": s.dividend_yield,
-        **{
-            k: t[k]
-            for k in (
-                "cash",
-                "condor_value",
-                "hedge_value",
-                "value",
-                "delta",
-                "gamma",
-                "vega",
-                "theta",
-                "risk_capital",
-                "condor_vix_sensitivity",
-                "hedge_vix_sensitivity",
-                "vega_offset_ratio",
-                "liquidity_ratio",
-            )
-        },
-        "assumptions": json.dumps(marks.assumptions, default=str, sort_keys=True),
-    }
-
-
 def _decision_rows(decision) -> tuple[list[dict], list[dict]]:
     parameters = json.dumps(
         {"layers": decision.config.as_dict(), "signals": decision.signal_config}, sort_keys=True
@@ -640,8 +602,8 @@ def backfill_step(
                         signals, states = _decision_rows(decision)
                         staged["settlements"].append(pending_settlements(con, day))
                         staged["legs"].append(marks.legs.assign(as_of=day))
-                        staged["positions"].append(_position_rows(marks).assign(as_of=day))
-                        staged["books"].append(pd.DataFrame([_book_row(marks)]))
+                        staged["positions"].append(position_rows(marks).assign(as_of=day))
+                        staged["books"].append(pd.DataFrame([book_row(marks)]))
                         staged["signals"].append(pd.DataFrame(signals))
                         staged["states"].append(pd.DataFrame(states))
                         totals["days"] += 1
