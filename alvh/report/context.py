@@ -1399,6 +1399,7 @@ def build_context(
     book = load_day_book(con, as_of, settings)
     decision = load_day_decision(con, as_of, settings, book)
     header = _header(con, as_of, settings, run_id, fn)
+    generated = datetime.now(UTC)
     context = {
         "title": f"ALVH Risk — daily report {as_of.isoformat()}",
         "as_of": as_of.isoformat(),
@@ -1410,7 +1411,9 @@ def build_context(
         if str(getattr(settings, "report_paper", "A4")).lower() == "letter"
         else "A4",
         "run": {
-            "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "generated_at": generated.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            # W3C date-time for the PDF's metadata (WeasyPrint refuses the readable form)
+            "generated_iso": generated.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "run_id": run_id or "ad hoc (not part of a pipeline run)",
             "git_commit": header["code"]["git_commit"],
             "flow_run_id": header["code"]["flow_run_id"] or "—",

@@ -80,6 +80,15 @@ def render_pdf(html: str) -> tuple[bytes, int, list[str]]:
     from weasyprint import HTML
 
     fetcher = _fetcher_class()()
-    document = HTML(string=html, base_url=str(templates_dir()), url_fetcher=fetcher).render()
+    # WeasyPrint's CSS parser reports every presentation property in the charts' inline SVG
+    # styles as "unknown" (its SVG renderer applies them anyway): dozens of warnings per report
+    # that would bury the run's own log lines. Errors still come through.
+    css_log = logging.getLogger("weasyprint")
+    previous = css_log.level
+    css_log.setLevel(logging.ERROR)
+    try:
+        document = HTML(string=html, base_url=str(templates_dir()), url_fetcher=fetcher).render()
+    finally:
+        css_log.setLevel(previous)
     pdf = document.write_pdf()
     return pdf, len(document.pages), list(fetcher.blocked)
