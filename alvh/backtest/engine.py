@@ -381,6 +381,26 @@ def run_backtest(
     expiry_days = _vix_expiry_sessions(path.days)
     risk_free = path.growth[1:] / path.growth[:-1] - 1.0
     results: dict[str, VariantResult] = {}
+
+    def simulate(spec, quantity) -> VariantResult:
+        vp = simulate_variant(
+            spec,
+            path,
+            trades,
+            cand,
+            layers,
+            expiry_days,
+            config.layers,
+            config.rules,
+            config.costs,
+            config.params,
+            config.initial_equity,
+            quantity=quantity,
+        )
+        return VariantResult(
+            vp, m.drawdown_series(vp.equity), _variant_metrics(vp, path.days, risk_free)
+        )
+
     shared = None
     for spec in specs:
         if spec.name == REFERENCE:
@@ -394,32 +414,12 @@ def run_backtest(
                 config.initial_equity,
                 days_key,
             )
-            results[spec.name], shared_quantity = cache.get(
-                reference_key,
-                lambda spec=spec: _reference(
-                    spec, path, trades, cand, layers, expiry_days, config, risk_free
-                ),
-            )
+            reference = cache.get(reference_key, lambda spec=spec: simulate(spec, None))
+            results[spec.name] = reference
             if config.condor_sizing == "shared":
-                shared = shared_quantity
+                shared = reference.path.condor.quantity
             continue
-        vp = simulate_variant(
-            spec,
-            path,
-            trades,
-            cand,
-            layers,
-            expiry_days,
-            config.layers,
-            config.rules,
-            config.costs,
-            config.params,
-            config.initial_equity,
-            quantity=shared,
-        )
-        results[spec.name] = VariantResult(
-            vp, m.drawdown_series(vp.equity), _variant_metrics(vp, path.days, risk_free)
-        )
+        results[spec.name] = simulate(spec, shared)
     timings["variants"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -497,25 +497,3 @@ def run_backtest(
         notes=_notes(inputs, cand, trades),
         timings=timings,
     )
-
-
-def _reference(spec, path, trades, cand, layers, expiry_days, config, risk_free):
-    """The unhedged variant and its condor quantities (what `shared` sizing reuses)."""
-    vp = simulate_variant(
-        spec,
-        path,
-        trades,
-        cand,
-        layers,
-        expiry_days,
-        config.layers,
-        config.rules,
-        config.costs,
-        config.params,
-        config.initial_equity,
-        quantity=None,
-    )
-    result = VariantResult(
-        vp, m.drawdown_series(vp.equity), _variant_metrics(vp, path.days, risk_free)
-    )
-    return result, vp.condor.quantity

@@ -28,7 +28,7 @@ from alvh import __version__, calendar
 from alvh.book import open_positions
 from alvh.engine import configs, run_layers
 from alvh.marketdata import load_market
-from alvh.marks import mark_book
+from alvh.marks import BOOK_TOTALS, mark_book
 from alvh.report import charts
 from alvh.report.changes import (
     Change,
@@ -177,21 +177,7 @@ def _records(con: duckdb.DuckDBPyConnection, statement: str, **params: Any) -> l
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-_TOTAL_KEYS = (
-    "value",
-    "delta",
-    "gamma",
-    "vega",
-    "theta",
-    "risk_capital",
-    "condor_vix_sensitivity",
-    "hedge_vix_sensitivity",
-    "vega_offset_ratio",
-    "liquidity_ratio",
-    "cash",
-    "condor_value",
-    "hedge_value",
-)
+_TOTAL_KEYS = BOOK_TOTALS  # the book_marks totals, as alvh.marks stores them
 
 
 def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings) -> DayBook:
