@@ -123,6 +123,24 @@ def event_table(dates: pd.DatetimeIndex, vix: np.ndarray, rules: EventRules) -> 
     return table.sort_values(["start", "event"]).reset_index(drop=True)
 
 
+def _per_event(
+    equity: dict[str, np.ndarray], dates: pd.DatetimeIndex, events: pd.DataFrame, measure
+) -> pd.DataFrame:
+    """`measure(window)` per event and variant; a window starts at the close before the event."""
+    values = dates.values
+    out = {}
+    for row in events.itertuples():
+        first = int(np.searchsorted(values, np.datetime64(row.start), side="left"))
+        last = int(np.searchsorted(values, np.datetime64(row.end), side="right")) - 1
+        anchor = max(first - 1, 0)
+        result = {}
+        for name, e in equity.items():
+            window = np.asarray(e[anchor : last + 1], dtype=float)
+            result[name] = np.nan if last < first or window.size == 0 else measure(window)
+        out[row.event] = result
+    return pd.DataFrame.from_dict(out, orient="index").reindex(columns=list(equity))
+
+
 def event_drawdowns(
     equity: dict[str, np.ndarray], dates: pd.DatetimeIndex, events: pd.DataFrame
 ) -> pd.DataFrame:
@@ -131,21 +149,9 @@ def event_drawdowns(
     The running peak starts at the close before the window opens, so a fall that began before
     the event does not count, and one that begins inside it counts in full.
     """
-    values = dates.values
-    out = {}
-    for row in events.itertuples():
-        first = int(np.searchsorted(values, np.datetime64(row.start), side="left"))
-        last = int(np.searchsorted(values, np.datetime64(row.end), side="right")) - 1
-        anchor = max(first - 1, 0)
-        dd = {}
-        for name, e in equity.items():
-            window = np.asarray(e[anchor : last + 1], dtype=float)
-            if last < first or window.size == 0:
-                dd[name] = np.nan
-                continue
-            dd[name] = float(np.min(window / np.maximum.accumulate(window) - 1.0))
-        out[row.event] = dd
-    return pd.DataFrame.from_dict(out, orient="index").reindex(columns=list(equity))
+    return _per_event(
+        equity, dates, events, lambda w: float(np.min(w / np.maximum.accumulate(w) - 1.0))
+    )
 
 
 def event_losses(
@@ -157,21 +163,7 @@ def event_losses(
     given back before the window ends: it asks how far below its pre-event level the portfolio
     fell — a second reading of "the hedge cuts drawdowns" reported beside the first.
     """
-    values = dates.values
-    out = {}
-    for row in events.itertuples():
-        first = int(np.searchsorted(values, np.datetime64(row.start), side="left"))
-        last = int(np.searchsorted(values, np.datetime64(row.end), side="right")) - 1
-        anchor = max(first - 1, 0)
-        loss = {}
-        for name, e in equity.items():
-            window = np.asarray(e[anchor : last + 1], dtype=float)
-            if last < first or window.size == 0:
-                loss[name] = np.nan
-                continue
-            loss[name] = float(min(np.min(window / window[0] - 1.0), 0.0))
-        out[row.event] = loss
-    return pd.DataFrame.from_dict(out, orient="index").reindex(columns=list(equity))
+    return _per_event(equity, dates, events, lambda w: float(min(np.min(w / w[0] - 1.0), 0.0)))
 
 
 def reduction(hedged: np.ndarray | float, unhedged: np.ndarray | float) -> np.ndarray:
