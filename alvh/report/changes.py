@@ -6,7 +6,7 @@ signals that switched, positions opened, closed or expired, the book's value and
 the market's move and the positions that changed), orders proposed, approved, executed or
 expired since, and data revisions made by the ingest runs of the days in between.
 
-Reads only the warehouse (no pricing, no matplotlib), so `alvh history` stays quick.
+Reads only the warehouse (no pricing, no charts), so `alvh history` stays quick.
 """
 
 from __future__ import annotations

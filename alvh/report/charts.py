@@ -1,27 +1,29 @@
-"""Charts for the daily report: matplotlib figures as inline SVG strings (issue 6).
+"""Charts for the daily report: inline SVG strings drawn by `alvh.report.svg` (issue 6).
 
-Deterministic by construction, so re-rendering a day gives byte-identical SVG: the Agg backend,
-a fixed `svg.hashsalt`, no creation date or creator in the metadata, text kept as text
-(`svg.fonttype = none`, drawn by the system's fonts in the browser and in WeasyPrint), and every
-element id prefixed with the chart's own name so several charts can share one HTML page.
-
-Charts draw numbers the context builder hands over; they compute nothing of the method.
+Deterministic by construction (coordinates rounded to 0.1 pt, no dates, no ids), so re-rendering
+a day gives byte-identical charts; text stays text, set in DejaVu Sans by the browser and by
+WeasyPrint. Charts draw numbers the context builder hands over; they compute nothing of the
+method.
 """
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")  # before pyplot: no display, same output everywhere
-
-import matplotlib.dates as mdates
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+
+from alvh.report.svg import (
+    Box,
+    Figure,
+    LinearScale,
+    TimeScale,
+    data_range,
+    date_ticks,
+    nice_ticks,
+    number_formatter,
+    runs,
+    text_width,
+)
 
 # The palette mirrors templates/report.css's CSS variables (the SVG cannot read them in PDF).
 INK = "#1f2933"
@@ -32,83 +34,69 @@ UNHEDGED = "#c2410c"
 THRESHOLD = "#b42318"
 ACTIVE_FILL = "#f6c453"
 
-_RC = {
-    "svg.fonttype": "none",
-    "svg.hashsalt": "alvh-report",
-    "svg.image_inline": True,
-    "font.family": "DejaVu Sans",
-    "font.size": 7.0,
-    "axes.edgecolor": MUTED,
-    "axes.labelcolor": INK,
-    "axes.linewidth": 0.6,
-    "axes.titlesize": 8.0,
-    "axes.titleweight": "bold",
-    "xtick.color": MUTED,
-    "ytick.color": MUTED,
-    "xtick.major.width": 0.5,
-    "ytick.major.width": 0.5,
-    "xtick.major.size": 2.5,
-    "ytick.major.size": 2.5,
-    "lines.linewidth": 1.1,
-    "path.simplify": True,
-    # merge segments that deviate less than a pixel: a 3-year daily curve keeps its shape in a
-    # fraction of the SVG (and of WeasyPrint's time)
-    "path.simplify_threshold": 0.9,
-}
-_METADATA = {"Creator": None, "Date": None, "Format": None, "Type": None}
-_ID = re.compile(r'\bid="([^"]+)"')
-_REF = re.compile(r'(url\(#|href="#)([^")]+)')
+DASH = "3 1.3"  # a dashed line at about 0.8 pt
+TICK = 2.5  # tick length, pt
+SIMULATED_TITLE = " — SIMULATED (same rules, not this book's history)"
 
 
-def to_svg(fig: Figure, name: str) -> str:
-    """The figure as an `<svg>` element for inline use; ids are prefixed with `name`."""
-    buffer = io.StringIO()
-    with matplotlib.rc_context(_RC):
-        fig.savefig(buffer, format="svg", metadata=_METADATA)
-    text = buffer.getvalue()
-    text = text[text.index("<svg") :]  # drop the XML declaration and DOCTYPE
-    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
-    slug = re.sub(r"[^a-zA-Z0-9_-]", "-", name)
-    text = _ID.sub(lambda m: f'id="{slug}-{m.group(1)}"', text)
-    text = _REF.sub(lambda m: f"{m.group(1)}{slug}-{m.group(2)}", text)
-    return text.replace("<svg ", f'<svg class="chart-svg" data-chart="{slug}" ', 1)
+def _dates(dates: Sequence) -> np.ndarray:
+    return np.asarray(dates, dtype="datetime64[ns]")
 
 
-def _figure(width_in: float, height_in: float) -> Figure:
-    with matplotlib.rc_context(_RC):
-        return Figure(figsize=(width_in, height_in), dpi=100)
+def _x_limits(x: np.ndarray, margin: float = 0.0) -> tuple[np.datetime64, np.datetime64]:
+    """First and last date, ± `margin` of the span; ±15 days around a single date."""
+    if len(x) == 0:
+        x = np.array(["1970-01-01"], dtype="datetime64[ns]")
+    first, last = x.min(), x.max()
+    if first == last:
+        pad = np.timedelta64(15, "D")
+        return first - pad, last + pad
+    pad = (last - first) * margin
+    return first - pad, last + pad
 
 
-def _style_axes(ax) -> None:
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.grid(True, axis="y", color=GRID, linewidth=0.4)
-    ax.set_axisbelow(True)
+def _left(default: float, labels: Sequence[str], size: float) -> float:
+    """The panel's left edge: `default`, or wider when the y tick labels need it."""
+    widest = max((text_width(t, size) for t in labels), default=0.0)
+    return max(default, widest + TICK + 4)
 
 
-def _date_axis(ax, span_days: float) -> None:
-    if span_days > 500:
-        locator = mdates.YearLocator()
-        formatter = mdates.DateFormatter("%Y")
-    else:
-        locator = mdates.MonthLocator(bymonth=(1, 4, 7, 10))
-        formatter = mdates.DateFormatter("%b %Y")
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(formatter)
+def _flush(labels_x: np.ndarray, labels: Sequence[str], size: float, width: float) -> list:
+    """Shift x tick labels that would cross the chart's edge inwards (the tick stays put)."""
+    out = []
+    for x, label in zip(labels_x, labels, strict=True):
+        half = text_width(label, size) / 2
+        out.append(min(max(float(x), half + 0.5), width - half - 0.5))
+    return out
 
 
-def _spans(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last) index pairs of consecutive True runs."""
-    spans, start = [], None
-    for i, flag in enumerate(mask):
-        if flag and start is None:
-            start = i
-        elif not flag and start is not None:
-            spans.append((start, i - 1))
-            start = None
-    if start is not None:
-        spans.append((start, len(mask) - 1))
-    return spans
+def _time_frame(
+    panel, first, last, *, yticks, ylabels, size: float, xlabels: bool = True, yminor=()
+):
+    """Spines, y ticks and labels, date ticks and their labels (unless `xlabels` is False)."""
+    box = panel.box
+    max_ticks = max(2, int(box.width // (text_width("Oct 2026", size) + 10)))
+    ticks, labels = date_ticks(first, last, max_ticks)
+    panel.frame(
+        color=MUTED,
+        label_color=MUTED,
+        size=size,
+        xticks=ticks,
+        xlabels=None,
+        yticks=yticks,
+        ylabels=ylabels,
+        yminor=yminor,
+        tick=TICK,
+    )
+    if xlabels and len(ticks):
+        xs = _flush(panel.x(ticks), labels, size, panel.figure.width)
+        base = box.bottom + TICK + 1.5 + 0.76 * size
+        panel.figure.labels(
+            [(x, base, t) for x, t in zip(xs, labels, strict=True)],
+            size=size,
+            color=MUTED,
+            anchor="middle",
+        )
 
 
 def sparkline(
@@ -127,37 +115,52 @@ def sparkline(
     `symmetric` draws the threshold at ± (a |z| rule); `markers` draws points, for a value that
     exists only on release days; `percent` labels the axis in percent of the value.
     """
-    x = np.asarray(dates, dtype="datetime64[ns]")
+    x = _dates(dates)
     values = np.asarray(values, dtype=float)
     thresholds = np.asarray(thresholds, dtype=float)
     active = np.asarray(active, dtype=bool)
-    fig = _figure(3.3, 0.95)
-    with matplotlib.rc_context(_RC):
-        ax = fig.add_axes((0.13, 0.2, 0.85, 0.74))
-        _style_axes(ax)
-        for first, last in _spans(active):
-            right = x[last + 1] if last + 1 < len(x) else x[last]
-            ax.axvspan(x[first], right, color=ACTIVE_FILL, alpha=0.45, linewidth=0)
-        if markers:
-            have = np.isfinite(values)
-            ax.vlines(x[have], 0, values[have], color=HEDGED, linewidth=0.8)
-            ax.plot(x[have], values[have], "o", color=HEDGED, markersize=2.4)
-            ax.axhline(0, color=MUTED, linewidth=0.4)
-        else:
-            ax.plot(x, values, color=HEDGED, linewidth=0.9)
-        ax.step(x, thresholds, where="post", color=THRESHOLD, linewidth=0.8, linestyle="--")
-        if symmetric:
-            ax.step(x, -thresholds, where="post", color=THRESHOLD, linewidth=0.8, linestyle="--")
-        last_value = values[np.isfinite(values)]
-        if len(last_value) and np.isfinite(values[-1]):
-            ax.plot(x[-1:], values[-1:], "o", color=INK, markersize=2.8)
-        _date_axis(ax, 366)
-        ax.set_xlim(x[0], x[-1])
-        if percent:
-            ax.yaxis.set_major_formatter(FuncFormatter(_percent_axis))
-        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3))
-        ax.tick_params(labelsize=6)
-    return to_svg(fig, name)
+    size = 6.0
+    lo, hi = data_range(
+        values,
+        thresholds,
+        -thresholds if symmetric else [],
+        [0.0] if markers and np.isfinite(values).any() else [],
+    )
+    yticks = nice_ticks(lo, hi, 4)
+    label = _percent_axis if percent else number_formatter(yticks)
+    ylabels = [label(t) for t in yticks]
+    first, last = _x_limits(x)
+    span = f"{str(first)[:10]} to {str(last)[:10]}"
+    fig = Figure(
+        237.6,
+        68.4,
+        name=name,
+        label=f"{name}: value, threshold (dashed) and days active (shaded), {span}",
+    )
+    box = Box(_left(31.0, ylabels, size), 4.1, 232.6, 54.7)
+    panel = fig.panel(
+        box, TimeScale(first, last, box.left, box.right), LinearScale(lo, hi, box.bottom, box.top)
+    )
+    panel.grid(ys=yticks, color=GRID)
+    spans = runs(active[: len(x)])
+    if spans:
+        starts = [x[a] for a, _ in spans]
+        stops = [x[b] if b < len(x) else x[b - 1] for _, b in spans]
+        panel.spans(starts, stops, color=ACTIVE_FILL, opacity=0.45)
+    if markers:
+        have = np.isfinite(values)
+        panel.hline(0.0, color=MUTED, width=0.4)
+        panel.stems(x[have], values[have], color=HEDGED, width=0.8)
+        panel.markers(x[have], values[have], color=HEDGED, size=2.4)
+    else:
+        panel.line(x, values, color=HEDGED, width=0.9)
+    panel.step(x, thresholds, color=THRESHOLD, width=0.8, dash=DASH)
+    if symmetric:
+        panel.step(x, -thresholds, color=THRESHOLD, width=0.8, dash=DASH)
+    if len(values) and np.isfinite(values[-1]):
+        panel.markers(x[-1:], values[-1:], color=INK, size=2.8)
+    _time_frame(panel, first, last, yticks=yticks, ylabels=ylabels, size=size)
+    return fig.svg()
 
 
 def equity_chart(
@@ -174,58 +177,85 @@ def equity_chart(
 
     A simulated history carries the word *simulated* in its title and a watermark.
     """
-    x = np.asarray(dates, dtype="datetime64[ns]")
+    x = _dates(dates)
     hedged = np.asarray(hedged, dtype=float)
     unhedged = np.asarray(unhedged, dtype=float)
-    fig = _figure(7.2, 3.3)
-    with matplotlib.rc_context(_RC):
-        top = fig.add_axes((0.09, 0.44, 0.89, 0.48))
-        bottom = fig.add_axes((0.09, 0.1, 0.89, 0.26), sharex=top)
-        for ax in (top, bottom):
-            _style_axes(ax)
-        marker = "o" if len(x) < 3 else None
-        top.plot(x, hedged, color=HEDGED, label=hedged_label, marker=marker, markersize=3)
-        top.plot(x, unhedged, color=UNHEDGED, label=unhedged_label, marker=marker, markersize=3)
-        top.yaxis.set_major_formatter(FuncFormatter(_money_axis))
-        top.legend(loc="upper left", frameon=False, fontsize=6.5, ncol=2)
-        title = "Equity, USD" + (
-            " — SIMULATED (same rules, not this book's history)" if simulated else ""
+    drawdowns = [_drawdown(series) for series in (hedged, unhedged)]
+    size = 7.0
+    top_lo, top_hi = data_range(hedged, unhedged)
+    top_ticks = nice_ticks(top_lo, top_hi, 6)
+    top_labels = [_money_axis(t) for t in top_ticks]
+    dd_lo, dd_hi = data_range(*drawdowns)
+    dd_ticks = nice_ticks(dd_lo, dd_hi, 5)
+    dd_labels = [_percent_axis(t) for t in dd_ticks]
+    first, last = _x_limits(x, margin=0.05 if len(x) < 3 else 0.0)
+
+    title = "Equity, USD" + (SIMULATED_TITLE if simulated else "")
+    fig = Figure(
+        518.4,
+        237.6,
+        name=name,
+        label=f"{title}, and drawdown from the running peak: hedged vs unhedged, "
+        f"{str(first)[:10]} to {str(last)[:10]}",
+    )
+    left = _left(46.7, top_labels + dd_labels, size)
+    top_box = Box(left, 19.0, 508.0, 133.0)
+    bottom_box = Box(left, 152.1, 508.0, 213.8)
+    xscale = TimeScale(first, last, left, 508.0)
+    top = fig.panel(top_box, xscale, LinearScale(top_lo, top_hi, top_box.bottom, top_box.top))
+    bottom = fig.panel(
+        bottom_box, xscale, LinearScale(dd_lo, dd_hi, bottom_box.bottom, bottom_box.top)
+    )
+    few = len(x) < 3
+    top.grid(ys=top_ticks, color=GRID)
+    bottom.grid(ys=dd_ticks, color=GRID)
+    for series, drawdown, color in (
+        (hedged, drawdowns[0], HEDGED),
+        (unhedged, drawdowns[1], UNHEDGED),
+    ):
+        top.line(x, series, color=color, width=1.1)
+        bottom.line(x, drawdown, color=color, width=1.1)
+        if few:
+            top.markers(x, series, color=color, size=3.0)
+            bottom.markers(x, drawdown, color=color, size=3.0)
+    _time_frame(top, first, last, yticks=top_ticks, ylabels=top_labels, size=size, xlabels=False)
+    _time_frame(bottom, first, last, yticks=dd_ticks, ylabels=dd_labels, size=size)
+    top.title(title, color=INK)
+    bottom.title("Drawdown from the running peak", color=INK)
+    fig.legend(
+        [(hedged_label, HEDGED, "line"), (unhedged_label, UNHEDGED, "line")],
+        x=top_box.left + 6,
+        y=top_box.top + 9,
+        size=6.5,
+    )
+    if simulated:
+        fig.text(
+            0.55 * fig.width,
+            0.38 * fig.height + 12,
+            "SIMULATED",
+            size=34.0,
+            color=MUTED,
+            anchor="middle",
+            bold=True,
+            opacity=0.18,
+            rotate=-12.0,
         )
-        top.set_title(title, loc="left")
-        for series, color in ((hedged, HEDGED), (unhedged, UNHEDGED)):
-            peak = np.maximum.accumulate(series)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                drawdown = np.where(peak > 0, series / peak - 1.0, 0.0)
-            bottom.plot(x, drawdown, color=color, marker=marker, markersize=3)
-        bottom.yaxis.set_major_formatter(FuncFormatter(_percent_axis))
-        bottom.set_title("Drawdown from the running peak", loc="left")
-        span = float((x[-1] - x[0]) / np.timedelta64(1, "D")) if len(x) > 1 else 0.0
-        _date_axis(bottom, span)
-        if len(x) == 1:
-            pad = np.timedelta64(15, "D")
-            top.set_xlim(x[0] - pad, x[0] + pad)
-        top.tick_params(labelbottom=False)
-        if simulated:
-            fig.text(
-                0.55,
-                0.62,
-                "SIMULATED",
-                color=MUTED,
-                alpha=0.18,
-                fontsize=34,
-                fontweight="bold",
-                ha="center",
-                va="center",
-                rotation=12,
-            )
-    return to_svg(fig, name)
+    return fig.svg()
 
 
-def _percent_axis(value: float, _pos) -> str:
+def _drawdown(series: np.ndarray) -> np.ndarray:
+    """series / running peak − 1 (0 while the peak is not positive); NaN stays NaN."""
+    peak = np.fmax.accumulate(series) if len(series) else series
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(peak > 0, series / peak - 1.0, 0.0)
+    return np.where(np.isfinite(series), out, np.nan)
+
+
+def _percent_axis(value: float, _pos=None) -> str:
     text = f"{100 * value:.1f}".rstrip("0").rstrip(".")
     return ("0" if text in ("-0", "") else text).replace("-", "\u2212") + "%"
 
 
-def _money_axis(value: float, _pos) -> str:
+def _money_axis(value: float, _pos=None) -> str:
     sign = "\u2212" if value < 0 else ""
     return f"{sign}${abs(value):,.0f}"
