@@ -8,14 +8,27 @@ its line in the run's record. A file that fails as a whole changes nothing for i
 Source modes: `snapshot` reads only the bundled files; `live` reads Cboe and FRED and fails an
 item whose publisher cannot be reached; `auto` tries the live publisher and falls back to the
 snapshot per series, saying so.
+
+An item whose input is exactly what an earlier run loaded cleanly — same file bytes, catalogue
+entry, release calendar and ingest code (its fingerprint), no row quarantined then, nothing
+since changed in its stored rows, and that run's day no later than this one — is recorded as
+unchanged without being validated and written again: loading it again could not change a row.
+That keeps a daily run on unchanged data quick (offline on the bundled snapshot, or the monthly
+series that FRED republishes as they were). `revalidate=True` (`alvh ingest --revalidate`)
+checks every file regardless.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.metadata
+import importlib.util
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Literal
 
 import duckdb
@@ -31,7 +44,7 @@ from alvh.catalogue import (
     SeriesSpec,
 )
 from alvh.publication import known_dates
-from alvh.resources import read_sql_statements
+from alvh.resources import read_sql_statements, sql_dir
 from alvh.settings import Settings
 from alvh.sources.base import BadFile, RawTable, SourceUnavailable
 from alvh.sources.snapshot import read_snapshot_file
@@ -50,6 +63,9 @@ MODES: tuple[str, ...] = ("auto", "snapshot", "live")
 
 VX_SETTLE_LOW, VX_SETTLE_HIGH = 5.0, 200.0
 _EMPTY = pd.DataFrame({"_": pd.Series(dtype="int64")})
+# How an item's note starts the part saying its input was reused (bookkeeping of this run, not
+# a fact about the data: the report leaves it out so re-runs render identically).
+REUSED_NOTE = "same input as ingest run"
 
 
 @dataclass
@@ -69,6 +85,23 @@ class ItemResult:
     withheld: int = 0
     duration: float = 0.0
     reject_messages: list[str] = field(default_factory=list)
+    content_hash: str | None = None  # the input's fingerprint (None: unknown, never reused)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """An item's most recent record from an earlier run, with what its rows look like now."""
+
+    content_hash: str | None
+    status: str
+    rejected: int
+    rows: int
+    missing: int
+    withheld: int
+    run_id: str
+    as_of: date
+    stored_rows: int
+    last_date: date | None
 
 
 @dataclass
@@ -141,9 +174,15 @@ class _Reader:
 
 
 def ingest(
-    con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date, mode: Mode = "auto"
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    as_of: date,
+    mode: Mode = "auto",
+    *,
+    revalidate: bool = False,
 ) -> IngestReport:
-    """Load every catalogued item for `as_of`; see the module docstring for the modes."""
+    """Load every catalogued item for `as_of`; see the module docstring for the modes and for
+    when an unchanged item is not loaded again (never with `revalidate`)."""
     if mode not in MODES:
         raise ValueError(f"unknown source mode {mode!r}; expected one of {MODES}")
     started = time.perf_counter()
@@ -159,7 +198,7 @@ def ingest(
         )
 
     reader = _Reader(settings)
-    writer = _Writer(con, run_id, sql)
+    writer = _Writer(con, run_id, sql, reuse=not revalidate)
     items = [
         _ingest_fomc(reader, writer, as_of),
         _ingest_cpi_calendar(reader, writer, as_of),
@@ -201,11 +240,58 @@ def ingest(
 class _Writer:
     """Writes one item's rows, quarantine and record in a single transaction."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str, sql: dict[str, str]):
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, run_id: str, sql: dict[str, str], reuse: bool
+    ):
         self.con = con
         self.run_id = run_id
         self.sql = sql
+        self.reuse = reuse
         self._statements: dict[str, dict[str, str]] = {}
+        self._loaded: dict[str, _Loaded] | None = None
+
+    def loaded_before(self, item: str, fingerprint: str | None, as_of: date) -> _Loaded | None:
+        """The earlier load of exactly this input, when loading it again could change nothing.
+
+        Its run's day must be no later than `as_of` (no row it took can be "future" now), it
+        must have quarantined nothing (those rows are checked and reported again), and the
+        item's stored rows must still number what it loaded (nothing else changed them).
+        """
+        if not self.reuse or fingerprint is None:
+            return None
+        if self._loaded is None:
+            self._loaded = self._latest_loads()
+        found = self._loaded.get(item)
+        if (
+            found is None
+            or found.content_hash != fingerprint
+            or found.status not in ("loaded", "fallback")
+            or found.rejected
+            or found.as_of > as_of
+            or found.stored_rows != found.rows
+        ):
+            return None
+        return found
+
+    def _latest_loads(self) -> dict[str, _Loaded]:
+        stored = {
+            item: (rows, last)
+            for item, rows, last in self.con.execute(self.sql["stored_items"]).fetchall()
+        }
+        latest = self.con.execute(self.sql["latest_items"], {"run_id": self.run_id}).fetchall()
+        # latest_items' columns are _Loaded's first fields, in order, after the item name
+        return {row[0]: _Loaded(*row[1:], *stored.get(row[0], (0, None))) for row in latest}
+
+    def unchanged(self, result: ItemResult, loaded: _Loaded, started: float) -> ItemResult:
+        """Record `result` as the same input as `loaded`: every row unchanged, none written."""
+        result.unchanged = loaded.rows
+        result.missing, result.withheld = loaded.missing, loaded.withheld
+        result.note = _join(
+            result.note,
+            f"{REUSED_NOTE} {loaded.run_id}: not validated or written again",
+        )
+        self._record_item(result, started)  # one statement: atomic on its own
+        return result
 
     def write(
         self,
@@ -278,6 +364,7 @@ class _Writer:
                 "missing": result.missing,
                 "withheld": result.withheld,
                 "duration": result.duration,
+                "content_hash": result.content_hash,
             },
         )
         return result
@@ -399,6 +486,19 @@ def _ingest_series(
         return resolved
     raw, column, withhold_flag, note = resolved
     status = "fallback" if note and raw.publisher == "snapshot" and mode == "auto" else "loaded"
+    fingerprint = _fingerprint(raw, spec, column, withhold_flag, release_calendar)
+    loaded = writer.loaded_before(spec.series_id, fingerprint, as_of)
+    if loaded is not None:
+        last = pd.Series(pd.to_datetime([loaded.last_date] if loaded.last_date else []))
+        note = _join(
+            note,
+            _withheld_note(loaded.withheld, withhold_flag),
+            _staleness_note(spec, last, as_of, stale_after),
+        )
+        result = ItemResult(
+            spec.series_id, raw.publisher, raw.origin, status, note, content_hash=fingerprint
+        )
+        return writer.unchanged(result, loaded, started)
 
     dates, date_rejects = validate_dated_rows(raw, as_of)
     withhold = None
@@ -415,13 +515,11 @@ def _ingest_series(
             "source": raw.publisher,
         }
     )
-    if checked.withheld:
-        note = _join(
-            note,
-            f"{checked.withheld} rows withheld: flagged '{withhold_flag}' "
-            "in the snapshot's provenance",
-        )
-    note = _join(note, _staleness_note(spec, good["date"], as_of, stale_after))
+    note = _join(
+        note,
+        _withheld_note(checked.withheld, withhold_flag),
+        _staleness_note(spec, good["date"], as_of, stale_after),
+    )
     result = ItemResult(
         spec.series_id,
         raw.publisher,
@@ -430,6 +528,7 @@ def _ingest_series(
         note,
         missing=checked.missing,
         withheld=checked.withheld,
+        content_hash=fingerprint,
     )
     rejects = pd.concat([date_rejects, checked.rejected], ignore_index=True)
     return writer.write(result, "ingest/observations_write.sql", incoming, rejects, started)
@@ -451,8 +550,59 @@ def _staleness_note(
     return ""
 
 
+def _withheld_note(withheld: int, flag: str | None) -> str:
+    if not withheld:
+        return ""
+    return f"{withheld} rows withheld: flagged '{flag}' in the snapshot's provenance"
+
+
 def _join(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
+
+
+# The code and libraries that turn a file into rows: a change to any of them changes every
+# fingerprint, so the first run after an upgrade validates every file again.
+_RULES_MODULES = (
+    "alvh.ingest",
+    "alvh.validate",
+    "alvh.publication",
+    "alvh.calendar",
+    "alvh.catalogue",
+    "alvh.sources.base",
+    "alvh.sources.http",
+    "alvh.sources.snapshot",
+    "alvh.sources.cboe",
+    "alvh.sources.fred",
+)
+_RULES_PACKAGES = ("pandas", "exchange_calendars")
+
+
+@functools.cache
+def _rules_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for module in _RULES_MODULES:
+        digest.update(Path(importlib.util.find_spec(module).origin).read_bytes())
+    for sql_file in sorted((sql_dir() / "ingest").glob("*.sql")):
+        digest.update(sql_file.read_bytes())
+    for package in _RULES_PACKAGES:
+        digest.update(f"{package}=={importlib.metadata.version(package)}".encode())
+    return digest.hexdigest()
+
+
+def _fingerprint(raw: RawTable, *inputs: object) -> str | None:
+    """What decides an item's rows: the file's bytes, what it is read with, the ingest code.
+
+    None when the reader could not say what the bytes were (such an item is always loaded).
+    """
+    if not raw.digest:
+        return None
+    digest = hashlib.sha256(f"{_rules_fingerprint()}|{raw.publisher}|{raw.digest}".encode())
+    for part in inputs:
+        if isinstance(part, pd.DataFrame):  # a release calendar: its content, not its repr
+            digest.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
+        else:
+            digest.update(f"|{part!r}".encode())
+    return digest.hexdigest()
 
 
 def _no_rejects() -> pd.DataFrame:
@@ -470,6 +620,11 @@ def _ingest_vix_futures(reader: _Reader, writer: _Writer, as_of: date) -> ItemRe
             raise BadFile(raw.origin, "missing_column", f"no '{missing}' column", column=missing)
     except BadFile as exc:
         return writer.whole_file_failed(item, "snapshot", exc, started)
+    fingerprint = _fingerprint(raw, item, VX_SETTLE_LOW, VX_SETTLE_HIGH)
+    loaded = writer.loaded_before(item, fingerprint, as_of)
+    if loaded is not None:
+        result = ItemResult(item, "snapshot", raw.origin, "loaded", content_hash=fingerprint)
+        return writer.unchanged(result, loaded, started)
     frame = raw.frame
     dates, date_rejects = validate_dated_rows(raw, as_of, key_columns=("contract_month",))
     expiry, expiry_rejects = validate_secondary_dates(raw, dates, "expiry")
@@ -510,7 +665,9 @@ def _ingest_vix_futures(reader: _Reader, writer: _Writer, as_of: date) -> ItemRe
             "source": "snapshot",
         }
     )
-    result = ItemResult(item, "snapshot", raw.origin, "loaded", missing=checked.missing)
+    result = ItemResult(
+        item, "snapshot", raw.origin, "loaded", missing=checked.missing, content_hash=fingerprint
+    )
     rejects = pd.concat([date_rejects, *extra, checked.rejected], ignore_index=True)
     return writer.write(result, "ingest/vix_futures_write.sql", incoming, rejects, started)
 
@@ -518,6 +675,7 @@ def _ingest_vix_futures(reader: _Reader, writer: _Writer, as_of: date) -> ItemRe
 def _calendar_rows(
     reader: _Reader, writer: _Writer, item: str, relative: str, as_of: date, required: list[str]
 ) -> tuple[RawTable, pd.Series, pd.DataFrame] | ItemResult:
+    """The calendar's validated dates, or the item's result when it is refused or unchanged."""
     started = time.perf_counter()
     try:
         raw = reader.snapshot(relative)
@@ -526,6 +684,12 @@ def _calendar_rows(
             raise BadFile(raw.origin, "missing_column", f"no '{missing}' column", column=missing)
     except BadFile as exc:
         return writer.whole_file_failed(item, "snapshot", exc, started)
+    loaded = writer.loaded_before(item, _fingerprint(raw, item), as_of)
+    if loaded is not None:
+        result = ItemResult(
+            item, "snapshot", raw.origin, "loaded", content_hash=loaded.content_hash
+        )
+        return writer.unchanged(result, loaded, started)
     scheduled = raw.frame.get("status", pd.Series("", index=raw.frame.index)).str.startswith(
         "scheduled"
     )
@@ -536,7 +700,8 @@ def _calendar_rows(
 def _ingest_fomc(reader: _Reader, writer: _Writer, as_of: date) -> ItemResult:
     """FOMC decision dates; scheduled future meetings are allowed past `as_of`."""
     started = time.perf_counter()
-    rows = _calendar_rows(reader, writer, "FOMC_CALENDAR", FOMC_FILE, as_of, ["unscheduled"])
+    item = "FOMC_CALENDAR"
+    rows = _calendar_rows(reader, writer, item, FOMC_FILE, as_of, ["unscheduled"])
     if isinstance(rows, ItemResult):
         return rows
     raw, dates, rejects = rows
@@ -552,16 +717,17 @@ def _ingest_fomc(reader: _Reader, writer: _Writer, as_of: date) -> ItemResult:
             "source": "snapshot",
         }
     )
-    result = ItemResult("FOMC_CALENDAR", "snapshot", raw.origin, "loaded")
+    result = ItemResult(
+        item, "snapshot", raw.origin, "loaded", content_hash=_fingerprint(raw, item)
+    )
     return writer.write(result, "ingest/event_calendar_write.sql", incoming, rejects, started)
 
 
 def _ingest_cpi_calendar(reader: _Reader, writer: _Writer, as_of: date) -> ItemResult:
     """BLS CPI release dates with the month each release describes."""
     started = time.perf_counter()
-    rows = _calendar_rows(
-        reader, writer, "CPI_CALENDAR", CPI_RELEASE_FILE, as_of, ["reference_month"]
-    )
+    item = "CPI_CALENDAR"
+    rows = _calendar_rows(reader, writer, item, CPI_RELEASE_FILE, as_of, ["reference_month"])
     if isinstance(rows, ItemResult):
         return rows
     raw, dates, rejects = rows
@@ -579,5 +745,7 @@ def _ingest_cpi_calendar(reader: _Reader, writer: _Writer, as_of: date) -> ItemR
             "source": "snapshot",
         }
     )
-    result = ItemResult("CPI_CALENDAR", "snapshot", raw.origin, "loaded")
+    result = ItemResult(
+        item, "snapshot", raw.origin, "loaded", content_hash=_fingerprint(raw, item)
+    )
     return writer.write(result, "ingest/event_calendar_write.sql", incoming, rejects, started)

@@ -401,3 +401,112 @@ def test_a_failure_mid_write_leaves_the_series_as_it_was(settings, mini_snapshot
     after = _query(settings, "SELECT * FROM observations ORDER BY series_id, obs_date")
     pd.testing.assert_frame_equal(before, after)
     assert _query(settings, "SELECT count(*) AS n FROM observation_revisions")["n"][0] == 0
+
+
+# --- unchanged input is recorded, not loaded again ---------------------------------------------
+
+REUSED = "same input as ingest run"
+
+
+def test_an_unchanged_file_is_recorded_as_unchanged_without_being_validated_again(
+    settings, monkeypatch
+):
+    first, before = _load(settings)
+    import alvh.ingest as ingest_module
+
+    def no_validation(*args, **kwargs):
+        raise AssertionError("an unchanged file was validated again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ingest_module, "validate_dated_rows", no_validation)
+        second, after = _load(settings)
+    assert all(f"{REUSED} {first.run_id}" in item.note for item in second.items), [
+        (i.item, i.note) for i in second.items if REUSED not in i.note
+    ]
+    assert second.total("unchanged") == first.total("inserted")
+    assert second.total("inserted") == second.total("updated") == second.total("rejected") == 0
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name])
+    # the record says what was read, as a full load would
+    hashes = _query(
+        settings,
+        "SELECT run_id, item, content_hash FROM ingest_run_items ORDER BY item, run_id",
+    ).pivot(index="item", columns="run_id", values="content_hash")
+    assert hashes.notna().all().all()
+    assert (hashes[first.run_id] == hashes[second.run_id]).all()
+
+    con = open_warehouse(settings.warehouse_path)
+    try:
+        third = ingest(con, settings, AS_OF, mode="snapshot", revalidate=True)
+    finally:
+        con.close()
+    assert not any(REUSED in item.note for item in third.items)
+    assert third.total("unchanged") == first.total("inserted")
+
+
+def test_a_changed_file_is_loaded_and_the_others_are_not(settings, mini_snapshot):
+    _load(settings)
+    path = mini_snapshot / "macro" / "DGS2.csv"
+    _edit(path, lambda f: f.assign(DGS2=f["DGS2"].where(f["date"] != "2024-08-05", "3.99")))
+    second, tables = _load(settings)
+    changed = _item(second, "DGS2")
+    assert REUSED not in changed.note and changed.updated == 1
+    assert all(REUSED in i.note for i in second.items if i.item != "DGS2")
+    dgs2 = tables["observations"].query("series_id == 'DGS2'").set_index("obs_date")
+    assert dgs2.loc[pd.Timestamp("2024-08-05"), "value"] == 3.99
+
+
+def test_a_new_release_date_redates_the_series_it_dates(settings, mini_snapshot):
+    """CPIAUCSL's file is unchanged but the calendar that dates it is not: it is loaded again."""
+    _load(settings)
+    november = _query(
+        settings,
+        "SELECT known_date FROM observations "
+        "WHERE series_id = 'CPIAUCSL' AND obs_date = DATE '2025-11-01'",
+    )["known_date"][0]
+    assert november > pd.Timestamp("2025-12-18")  # no listed release: the conservative day
+    path = mini_snapshot / catalogue.CPI_RELEASE_FILE
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("2025-12-18,2025-11,,BLS CPI release schedule\n")
+    second, tables = _load(settings)
+    assert _item(second, "CPI_CALENDAR").inserted == 1
+    cpi = _item(second, "CPIAUCSL")
+    assert REUSED not in cpi.note and cpi.updated >= 1
+    observations = tables["observations"].query("series_id == 'CPIAUCSL'").set_index("obs_date")
+    assert observations.loc[pd.Timestamp("2025-11-01"), "known_date"] == pd.Timestamp("2025-12-18")
+    assert REUSED in _item(second, "SPX").note
+
+
+def test_input_is_validated_again_when_reuse_could_differ(settings, mini_snapshot):
+    _load(settings)
+    # an earlier day: rows after it are "future" now, so the files must be checked
+    earlier, _ = _load(settings, as_of=date(2025, 6, 30))
+    assert not any(REUSED in item.note for item in earlier.items)
+    assert _item(earlier, "SPX").rejected > 0
+
+    # a file with quarantined rows is checked (and its rows reported) on every run
+    path = mini_snapshot / "cboe_vol_indices_daily.csv"
+    _edit(path, lambda f: f.assign(vix=f["vix"].where(f["date"] != "2024-03-01", "abc")))
+    first, _ = _load(settings)
+    second, _ = _load(settings)
+    for report in (first, second):
+        assert _item(report, "VIX").rejected == 1 and REUSED not in _item(report, "VIX").note
+
+    # rows changed behind ingest's back: the count no longer matches what was loaded
+    _load(settings)
+    con = open_warehouse(settings.warehouse_path)
+    try:
+        con.execute("DELETE FROM observations WHERE series_id = 'DFF' AND obs_date > '2026-01-01'")
+    finally:
+        con.close()
+    restored, _ = _load(settings)
+    assert REUSED not in _item(restored, "DFF").note and _item(restored, "DFF").inserted > 0
+
+
+def test_a_change_in_the_ingest_code_checks_every_file_again(settings, monkeypatch):
+    _load(settings)
+    import alvh.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "_rules_fingerprint", lambda: "a newer ingest")
+    report, _ = _load(settings)
+    assert not any(REUSED in item.note for item in report.items)

@@ -27,6 +27,7 @@ import pandas as pd
 from alvh import __version__, calendar
 from alvh.book import open_positions
 from alvh.engine import configs, run_layers
+from alvh.ingest import REUSED_NOTE
 from alvh.marketdata import load_market
 from alvh.marks import BOOK_TOTALS, mark_book
 from alvh.report import charts
@@ -1296,11 +1297,12 @@ def _provenance(header: dict) -> list[dict]:
                 "last": f["last"],
                 "source": f["source"],
                 "origin": Path(item.get("origin", "")).name or item.get("origin", ""),
-                # staleness relative to the ingest day is replaced by the as-of freshness above
+                # staleness relative to the ingest day is replaced by the as-of freshness above;
+                # whether this run re-read an unchanged file is the run's business, not the data's
                 "note": "; ".join(
                     part
                     for part in item.get("note", "").split("; ")
-                    if part and not part.startswith("stale feed")
+                    if part and not part.startswith(("stale feed", REUSED_NOTE))
                 ),
             }
         )

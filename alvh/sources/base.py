@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
@@ -14,16 +15,25 @@ class RawTable:
     `frame` has a `date` column and the value columns, named in lower case; every cell is a
     `str` (missing cells are ""). `first_line` is the file line number of `frame`'s first row
     (the header is line 1), so messages can name the row a user would find in an editor.
+    `digest` is the SHA-256 of the bytes as received ("" when unknown): ingest uses it to see
+    that a file has not changed since it was last loaded.
     """
 
     frame: pd.DataFrame
     origin: str
     publisher: str
     first_line: int = 2
+    digest: str = ""
 
     def line_of(self, position: int) -> int:
         """File line number of the row at integer position `position` of `frame`."""
         return self.first_line + position
+
+
+def digest_of(content: bytes | str) -> str:
+    """SHA-256 of a file's content, as `RawTable.digest` records it."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    return hashlib.sha256(data).hexdigest()
 
 
 class SourceUnavailable(Exception):

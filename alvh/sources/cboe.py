@@ -17,7 +17,7 @@ import urllib.parse
 import pandas as pd
 
 from alvh.settings import Settings
-from alvh.sources.base import BadFile, RawTable
+from alvh.sources.base import BadFile, RawTable, digest_of
 from alvh.sources.http import csv_frame, fetch_text, require_rows
 
 PUBLISHER = "cboe"
@@ -36,7 +36,8 @@ def read_cboe(symbol: str, settings: Settings) -> RawTable:
     """
     url = cboe_url(symbol, settings)
     text = fetch_text(url, settings.http_timeout_seconds)
-    return RawTable(frame=parse_cboe_csv(text, symbol, url), origin=url, publisher=PUBLISHER)
+    frame = parse_cboe_csv(text, symbol, url)
+    return RawTable(frame=frame, origin=url, publisher=PUBLISHER, digest=digest_of(text))
 
 
 def parse_cboe_csv(text: str, symbol: str, origin: str) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import urllib.parse
 import pandas as pd
 
 from alvh.settings import Settings
-from alvh.sources.base import BadFile, RawTable
+from alvh.sources.base import BadFile, RawTable, digest_of
 from alvh.sources.http import csv_frame, fetch_text, require_rows
 
 PUBLISHER = "fred"
@@ -38,7 +38,8 @@ def read_fred(series_id: str, settings: Settings) -> RawTable:
     """
     url = fred_url(series_id, settings)
     text = fetch_text(url, settings.http_timeout_seconds)
-    return RawTable(frame=parse_fred_csv(text, series_id, url), origin=url, publisher=PUBLISHER)
+    frame = parse_fred_csv(text, series_id, url)
+    return RawTable(frame=frame, origin=url, publisher=PUBLISHER, digest=digest_of(text))
 
 
 def parse_fred_csv(text: str, series_id: str, origin: str) -> pd.DataFrame:

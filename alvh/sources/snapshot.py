@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import pandas as pd
 
-from alvh.sources.base import BadFile, RawTable
+from alvh.sources.base import BadFile, RawTable, digest_of
 
 
 def read_snapshot_file(directory: Path, relative: str) -> RawTable:
@@ -17,7 +18,14 @@ def read_snapshot_file(directory: Path, relative: str) -> RawTable:
     if not path.is_file():
         raise BadFile(origin, "missing_file", "the snapshot file does not exist")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+        content = path.read_bytes()
+        frame = pd.read_csv(
+            io.BytesIO(content),
+            compression="gzip" if path.suffix == ".gz" else None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+        )
     except (
         pd.errors.ParserError,
         pd.errors.EmptyDataError,
@@ -30,4 +38,4 @@ def read_snapshot_file(directory: Path, relative: str) -> RawTable:
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     if "date" not in frame.columns:
         raise BadFile(origin, "missing_column", "no 'date' column", column="date")
-    return RawTable(frame=frame, origin=origin, publisher="snapshot")
+    return RawTable(frame=frame, origin=origin, publisher="snapshot", digest=digest_of(content))
