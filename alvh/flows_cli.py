@@ -158,7 +158,7 @@ def main() -> None:
     for name, function in COMMANDS.items():
         if name not in present:
             cli.app.command(name)(function)
-    cli.main()
+    cli.entry_point()
 
 
 if __name__ == "__main__":

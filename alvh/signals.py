@@ -509,9 +509,9 @@ def _s2(ctx: _Context, inputs: SignalInputs, s3_active: np.ndarray) -> tuple[dic
     confirmed = np.zeros(n, dtype=bool)
     confirmation = np.full(n, "", dtype=object)
     hits = table[table["confirmed_day"] >= 0].sort_values(["confirmed_day", "kind"])
-    for day, rows in hits.groupby("confirmed_day"):
-        confirmed[day] = True
-        confirmation[day] = "; ".join(rows["confirmation"])
+    per_day = hits.groupby("confirmed_day")["confirmation"].agg("; ".join)  # keeps kind order
+    confirmed[per_day.index.to_numpy(dtype=int)] = True
+    confirmation[per_day.index.to_numpy(dtype=int)] = per_day.to_numpy()
     out |= {
         "confirmed": confirmed,
         "confirmation": confirmation,
@@ -537,30 +537,27 @@ def _confirm(
     text = np.full(len(table), "", dtype=object)
     s3_days = np.flatnonzero(s3_active)
     other = {"CPI": "PPI", "PPI": "CPI"}
-    by_key = {
-        (k, m): r for k, m, r in zip(table["kind"], table["obs_date"], table.index, strict=True)
-    }
+    # plain arrays: this loop runs on every signal computation, and pandas row access is slow
+    kinds, months = table["kind"].to_numpy(), list(table["obs_date"])
+    days, zs = table["day"].to_numpy(dtype=int), table["z"].to_numpy(dtype=float)
+    by_key = {(kind, month): at for at, (kind, month) in enumerate(zip(kinds, months, strict=True))}
     k = cfg.s2_confirm_sessions
     for i in np.flatnonzero(table["surprise"].to_numpy(dtype=bool)):
-        row = table.loc[i]
-        day, sign = int(row["day"]), np.sign(row["z"])
-        month = row["obs_date"].strftime("%Y-%m")
+        kind, day, z = kinds[i], int(days[i]), zs[i]
+        sign, month = np.sign(z), months[i].strftime("%Y-%m")
         candidates = []
-        j = by_key.get((other[row["kind"]], row["obs_date"]))
-        if j is not None and np.sign(table.at[j, "z"]) == sign:
-            other_z = table.at[j, "z"]
+        j = by_key.get((other[kind], months[i]))
+        if j is not None and np.sign(zs[j]) == sign:
             candidates.append(
-                (max(day, int(table.at[j, "day"])),
-                 f"{row['kind']} {month} z {row['z']:+.2f} agrees in sign with "
-                 f"{other[row['kind']]} z {other_z:+.2f}")
+                (max(day, int(days[j])),
+                 f"{kind} {month} z {z:+.2f} agrees in sign with {other[kind]} z {zs[j]:+.2f}")
             )  # fmt: skip
         near = s3_days[(s3_days >= day - k) & (s3_days <= day + k)]
         if len(near):
             s3_day = near[0]
             candidates.append(
                 (max(day, int(s3_day)),
-                 f"{row['kind']} {month} z {row['z']:+.2f} with S3 firing on "
-                 f"{index[s3_day].date()}")
+                 f"{kind} {month} z {z:+.2f} with S3 firing on {index[s3_day].date()}")
             )  # fmt: skip
         if candidates:
             confirmed_day[i], text[i] = min(candidates, key=lambda c: c[0])

@@ -94,7 +94,8 @@ def _best(runs: list[tuple[float, dict[str, float]]]) -> tuple[float, dict[str, 
 def _cli_wall(home: Path, as_of: date, env_extra: dict[str, str], drop: tuple[str, ...]) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env.update({"ALVH_HOME": str(home), **env_extra})
-    command = [sys.executable, "-m", "alvh.flows_cli", "run", "--as-of", as_of.isoformat()]
+    # the console script, as users run it (its exit skips the interpreter's teardown)
+    command = [str(Path(sys.executable).with_name("alvh")), "run", "--as-of", as_of.isoformat()]
     started = time.perf_counter()
     done = subprocess.run(
         [*command, "--source", "snapshot"], env=env, capture_output=True, text=True

@@ -37,6 +37,16 @@ def test_init_loads_the_bundled_data_and_is_idempotent(initialised_home):
     assert "0 rejected" in again.stdout
 
 
+def test_reingest_skips_unchanged_files_unless_asked_to_revalidate(initialised_home):
+    again = run_alvh("ingest", "--source", "snapshot", home=initialised_home)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("same input as ingest run") >= 20  # every series, futures, calendars
+    full = run_alvh("ingest", "--source", "snapshot", "--revalidate", home=initialised_home)
+    assert full.returncode == 0, full.stderr
+    assert "same input as ingest run" not in full.stdout
+    assert " 0 inserted, 0 updated" in full.stdout
+
+
 def test_data_status_json_has_the_interface_shape(initialised_home):
     result = run_alvh("data", "status", "--json", "--as-of", "2026-08-21", home=initialised_home)
     assert result.returncode == 0, result.stderr
@@ -152,3 +162,49 @@ def test_importing_inverted_wings_exits_3_and_changes_nothing(initialised_home, 
     assert result.returncode == 3
     assert "row 2, column 'put_short'" in result.stderr and "rule: strike_order" in result.stderr
     assert run_alvh("book", "show", "--json", home=initialised_home).stdout == before
+
+
+# --- the console script's exit ----------------------------------------------------------------
+
+EXIT_PROBE = """
+import atexit, sys, threading, time
+from pathlib import Path
+from alvh import cli
+
+out = Path(sys.argv[1])
+atexit.register(lambda: (out / "atexit").write_text("ran"))
+if sys.argv[2] == "thread":
+    def late_writer():
+        time.sleep(0.3)
+        (out / "thread").write_text("finished")
+    threading.Thread(target=late_writer).start()
+print("x" * 200_000, end="")  # more than a pipe buffer holds: must be flushed, not lost
+cli._exit_without_teardown(int(sys.argv[3]))
+"""
+
+
+@pytest.mark.parametrize("thread", ["none", "thread"])
+def test_the_fast_exit_keeps_what_a_normal_exit_does(tmp_path, thread):
+    """Skipping the interpreter's teardown still runs atexit handlers, flushes output, keeps
+    the exit status, and lets a non-daemon thread finish."""
+    done = subprocess.run(
+        [sys.executable, "-c", EXIT_PROBE, str(tmp_path), thread, "3"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 3, done.stderr
+    assert len(done.stdout) == 200_000
+    assert (tmp_path / "atexit").read_text() == "ran"
+    if thread == "thread":
+        assert (tmp_path / "thread").read_text() == "finished"
+
+
+def test_the_console_script_exits_with_the_interface_codes(tmp_path):
+    usage = run_alvh("ingest", "--source", "bogus", home=tmp_path)
+    assert usage.returncode == 2, (usage.stdout, usage.stderr)
+    assert "bogus" in usage.stderr
+    no_warehouse = run_alvh("book", "show", home=tmp_path)
+    assert no_warehouse.returncode == 4 and "alvh init" in no_warehouse.stderr
+    unknown = run_alvh("no-such-command", home=tmp_path)
+    assert unknown.returncode == 2

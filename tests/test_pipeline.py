@@ -261,3 +261,33 @@ def test_git_commit_is_read_from_the_checkout_without_git(tmp_path, monkeypatch)
     assert runs.git_commit(module) == "cd" * 20
     monkeypatch.setenv("ALVH_GIT_COMMIT", "feed")
     assert runs.git_commit(module) == "feed"
+
+
+def test_a_run_that_reuses_unchanged_input_renders_what_a_full_load_rendered(
+    day_settings, fast_pdf, monkeypatch
+):
+    """The first run of a day loads the files; a re-run finds them unchanged and skips them
+    (docs/data.md). The day's report must not tell the two apart."""
+    import alvh.ingest as ingest_module
+    from alvh.ingest import REUSED_NOTE
+
+    with monkeypatch.context() as revalidating:  # as `alvh ingest --revalidate` would
+        revalidating.setattr(ingest_module._Writer, "loaded_before", lambda *a, **k: None)
+        loaded = pipeline.run_day(DAY, day_settings, source="snapshot", send_email=False)
+    reused = pipeline.run_day(DAY, day_settings, source="snapshot", send_email=False)
+    notes = _query(
+        day_settings,
+        "SELECT run_id, note FROM ingest_run_items WHERE item = 'SPX' ORDER BY run_id",
+    )
+    runs = {
+        step.facts["ingest_run_id"]: step for step in (loaded.step("ingest"), reused.step("ingest"))
+    }
+    reuse_notes = {run_id: REUSED_NOTE in note for run_id, note in notes if run_id in runs}
+    assert reuse_notes == {
+        loaded.step("ingest").facts["ingest_run_id"]: False,
+        reused.step("ingest").facts["ingest_run_id"]: True,
+    }
+    assert (
+        loaded.step("report").facts["content_hash"] == reused.step("report").facts["content_hash"]
+    )
+    assert loaded.step("ingest").facts["input_hash"] == reused.step("ingest").facts["input_hash"]
