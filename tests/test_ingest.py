@@ -510,3 +510,23 @@ def test_a_change_in_the_ingest_code_checks_every_file_again(settings, monkeypat
     monkeypatch.setattr(ingest_module, "_rules_fingerprint", lambda: "a newer ingest")
     report, _ = _load(settings)
     assert not any(REUSED in item.note for item in report.items)
+
+
+def test_a_rescheduled_release_dates_its_month_no_earlier_than_any_listed_day(
+    settings, mini_snapshot
+):
+    """The calendar file moves June 2025's CPI release two days earlier; the old row stays in
+    the warehouse (rows a publisher stops sending are kept). Of the two listed days the later
+    one dates the value, whatever order the rows come back in: never known too early."""
+    _load(settings)
+    path = mini_snapshot / catalogue.CPI_RELEASE_FILE
+    text = path.read_text(encoding="utf-8")
+    assert "2025-07-15,2025-06," in text
+    path.write_text(text.replace("2025-07-15,2025-06,", "2025-07-11,2025-06,"), encoding="utf-8")
+    report, tables = _load(settings)
+    assert _item(report, "CPI_CALENDAR").inserted == 1
+    releases = tables["event_calendar"].query("event_type == 'CPI'")
+    june = releases[releases["reference_month"] == pd.Timestamp("2025-06-01")]
+    assert sorted(june["event_date"].dt.date.astype(str)) == ["2025-07-11", "2025-07-15"]
+    cpi = tables["observations"].query("series_id == 'CPIAUCSL'").set_index("obs_date")
+    assert cpi.loc[pd.Timestamp("2025-06-01"), "known_date"] == pd.Timestamp("2025-07-15")

@@ -51,7 +51,11 @@ FROM event_calendar
 GROUP BY event_type;
 
 -- @statement cpi_release_calendar
-SELECT reference_month, event_date AS release_date
+-- One release day per reference month. A rescheduled release leaves its old row behind (rows a
+-- publisher stops sending are kept): the later day wins, so a value is never taken as known
+-- before any day listed for its release.
+SELECT reference_month, max(event_date) AS release_date
 FROM event_calendar
 WHERE event_type = $event_type AND reference_month IS NOT NULL
+GROUP BY reference_month
 ORDER BY reference_month;
