@@ -292,25 +292,6 @@ def layers_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
         con.close()
 
 
-class _JoinedTransaction:
-    """A connection on which BEGIN, COMMIT and ROLLBACK do nothing, so that `save_marks` and
-    `save_decision`, which each open their own transaction, join the one `persist` holds
-    around the whole day. An error still rolls everything back: it reaches the outer block."""
-
-    _CONTROL = frozenset({"BEGIN TRANSACTION", "BEGIN", "COMMIT", "ROLLBACK"})
-
-    def __init__(self, con: duckdb.DuckDBPyConnection):
-        self._con = con
-
-    def execute(self, query: object, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
-        if isinstance(query, str) and query.strip().upper() in self._CONTROL:
-            return self._con
-        return self._con.execute(query, *args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._con, name)
-
-
 def persist_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
     """Replace the day's derived rows in one transaction: marks and settlements (method §4),
     signals and layer states, and the day's proposals (approved or executed orders are kept)."""
@@ -322,10 +303,9 @@ def persist_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
     try:
         marks = _STAGED.pop((run_id, "marks"), None) or _compute_marks(con, as_of, settings)
         decision = _STAGED.pop((run_id, "decision"), None) or run_layers(con, as_of, settings)
-        with transaction(con):
-            joined = _JoinedTransaction(con)
-            written = save_marks(joined, marks)  # type: ignore[arg-type]
-            order_ids = save_decision(joined, decision)  # type: ignore[arg-type]
+        with transaction(con):  # save_marks' and save_decision's own transactions join it
+            written = save_marks(con, marks)
+            order_ids = save_decision(con, decision)
             _pause_point("persist", settings)
         result = StepResult(
             "persist",

@@ -45,16 +45,35 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         raise EnvironmentProblem(f"cannot open the warehouse {path}: {exc}") from exc
 
 
+# Connections inside a `transaction` block, by id: an entry lives only while its block runs
+# (which holds the connection), so an id cannot be reused by another connection meanwhile.
+_OPEN_TRANSACTIONS: set[int] = set()
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """All or nothing: commit when the block ends normally, roll back on any exception."""
+    """All or nothing: commit when the block ends normally, roll back on any exception.
+
+    Re-entrant: a block opened inside another on the same connection joins it (DuckDB has no
+    nested transactions), so a function that writes in its own transaction can also be one part
+    of a caller's. The outermost block alone commits or rolls back; an error inside reaches it
+    and undoes all. (Asking DuckDB instead — a second BEGIN fails — would abort the caller's
+    transaction: any failed statement does.)
+    """
+    if id(con) in _OPEN_TRANSACTIONS:
+        yield con
+        return
     con.execute("BEGIN TRANSACTION")
+    _OPEN_TRANSACTIONS.add(id(con))
     try:
         yield con
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    con.execute("COMMIT")
+    else:
+        con.execute("COMMIT")
+    finally:
+        _OPEN_TRANSACTIONS.discard(id(con))
 
 
 def migration_files(directory: Path | None = None) -> list[tuple[int, str, Path]]:

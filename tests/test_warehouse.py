@@ -6,10 +6,11 @@ import subprocess
 import sys
 import textwrap
 
+import duckdb
 import pytest
 
 from alvh.errors import EnvironmentProblem
-from alvh.warehouse import connect, migrate, migration_files, open_warehouse
+from alvh.warehouse import connect, migrate, migration_files, open_warehouse, transaction
 
 
 def test_migrations_apply_once_and_are_recorded(tmp_path):
@@ -84,3 +85,35 @@ def test_a_warehouse_held_by_another_process_is_an_environment_problem(tmp_path)
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+def test_a_transaction_inside_another_joins_it(tmp_path):
+    """The outermost block decides: an error after a nested block has ended still undoes the
+    nested block's writes, and an error inside a nested block undoes the outer's too."""
+    con = connect(tmp_path / "t.duckdb")
+    con.execute("CREATE TABLE t (x INTEGER NOT NULL)")
+
+    def write(value: int) -> None:  # a writer with its own transaction, as save_marks has
+        with transaction(con):
+            con.execute("INSERT INTO t VALUES (?)", [value])
+
+    with pytest.raises(RuntimeError, match="after"):
+        with transaction(con):
+            write(1)
+            write(2)
+            raise RuntimeError("after the nested blocks ended")
+    assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+
+    with pytest.raises(duckdb.ConstraintException):
+        with transaction(con):
+            write(3)
+            with transaction(con):
+                con.execute("INSERT INTO t VALUES (NULL)")  # violates the constraint below
+    assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+
+    with transaction(con):
+        write(4)
+        write(5)
+    write(6)
+    assert sorted(r[0] for r in con.execute("SELECT x FROM t").fetchall()) == [4, 5, 6]
+    con.close()
