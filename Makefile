@@ -6,9 +6,11 @@ BIN := $(VENV)/bin
 
 .PHONY: run test install lint
 
+# The daily job on the bundled data: load it, then mark, hedge, report and write the email
+# (a .eml until SMTP is configured). Offline by design: --source snapshot.
 run: install
 	$(BIN)/alvh init
-	$(BIN)/alvh data status
+	$(BIN)/alvh run --source snapshot
 
 test: install lint
 	bash scripts/install-system-deps.sh --test
