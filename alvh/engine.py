@@ -82,54 +82,71 @@ def _open_calls(con, as_of: date):
 def save_decision(con: duckdb.DuckDBPyConnection, decision: LayerDecision) -> list[str]:
     """Replace the day's signals and states, expire stale orders, record the proposals."""
     sql = read_sql_statements("engine/engine.sql")
-    as_of = decision.as_of
+    signals, states = decision_rows(decision)
+    with transaction(con):
+        con.execute(sql["delete_signals"], {"as_of": decision.as_of})
+        con.execute(sql["delete_states"], {"as_of": decision.as_of})
+        for row in signals:
+            con.execute(sql["insert_signal"], row)
+        for row in states:
+            con.execute(sql["insert_state"], row)
+        return record_orders(con, decision)
+
+
+def decision_rows(decision: LayerDecision) -> tuple[list[dict], list[dict]]:
+    """The day's `signals` and `layer_states` rows, for `save_decision` and the set-based
+    backfill alike."""
     parameters = json.dumps(
         {"layers": decision.config.as_dict(), "signals": decision.signal_config}, sort_keys=True
     )
-    with transaction(con):
-        con.execute(sql["delete_signals"], {"as_of": as_of})
-        con.execute(sql["delete_states"], {"as_of": as_of})
-        for name, reading in decision.signals.items():
-            con.execute(
-                sql["insert_signal"],
-                {
-                    "as_of": as_of,
-                    "signal": name,
-                    "value": reading.value,
-                    "threshold": reading.threshold,
-                    "active": reading.active,
-                    "available": reading.available,
-                    "detail": reading.detail,
-                    "inputs": json.dumps(reading.inputs, sort_keys=True, default=str),
-                },
-            )
-        for state in decision.layers.values():
-            con.execute(
-                sql["insert_state"],
-                {
-                    "as_of": as_of,
-                    "layer": state.layer,
-                    "state": state.state,
-                    "reason": state.reason,
-                    "target": state.target_contracts,
-                    "held": state.held_contracts,
-                    "capped": state.capped,
-                    "cap_detail": state.cap_detail,
-                    "parameters": parameters,
-                },
-            )
-        expired = expire_unapproved(con, as_of)
-        ids = record_proposals(con, as_of, decision.orders)
-        audit.append(
-            con,
-            "layers_decided",
-            {
-                "states": {k: v.state for k, v in decision.layers.items()},
-                "orders": ids,
-                "expired": expired,
-                "budget": decision.budget,
-            },
-            as_of=as_of,
-        )
+    signals = [
+        {
+            "as_of": decision.as_of,
+            "signal": name,
+            "value": reading.value,
+            "threshold": reading.threshold,
+            "active": reading.active,
+            "available": reading.available,
+            "detail": reading.detail,
+            "inputs": json.dumps(reading.inputs, sort_keys=True, default=str),
+        }
+        for name, reading in decision.signals.items()
+    ]
+    states = [
+        {
+            "as_of": decision.as_of,
+            "layer": state.layer,
+            "state": state.state,
+            "reason": state.reason,
+            "target": state.target_contracts,
+            "held": state.held_contracts,
+            "capped": state.capped,
+            "cap_detail": state.cap_detail,
+            "parameters": parameters,
+        }
+        for state in decision.layers.values()
+    ]
+    return signals, states
+
+
+def record_orders(
+    con: duckdb.DuckDBPyConnection, decision: LayerDecision, **audit_extra: object
+) -> list[str]:
+    """Expire the proposals nobody approved in time, record the day's, and audit the decision
+    (`audit_extra` joins the audit row). Inside the caller's transaction; returns the ids."""
+    expired = expire_unapproved(con, decision.as_of)
+    ids = record_proposals(con, decision.as_of, decision.orders)
+    audit.append(
+        con,
+        "layers_decided",
+        {
+            "states": {k: v.state for k, v in decision.layers.items()},
+            "orders": ids,
+            "expired": expired,
+            "budget": decision.budget,
+            **audit_extra,
+        },
+        as_of=decision.as_of,
+    )
     decision.order_ids = ids
     return ids

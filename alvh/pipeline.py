@@ -17,7 +17,6 @@ email that could not be delivered leaves the day complete and exits 4. When both
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -30,7 +29,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from alvh import audit, runs
+from alvh import runs
 from alvh.errors import UsageError
 from alvh.marks import book_row, position_rows
 from alvh.resources import read_sql_statements
@@ -464,40 +463,6 @@ def marked_days(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[
     return [row[0] for row in con.execute(sql, {"start": start, "end": end}).fetchall()]
 
 
-def _decision_rows(decision) -> tuple[list[dict], list[dict]]:
-    parameters = json.dumps(
-        {"layers": decision.config.as_dict(), "signals": decision.signal_config}, sort_keys=True
-    )
-    signals = [
-        {
-            "as_of": decision.as_of,
-            "signal": name,
-            "value": r.value,
-            "threshold": r.threshold,
-            "active": r.active,
-            "available": r.available,
-            "detail": r.detail,
-            "inputs": json.dumps(r.inputs, sort_keys=True, default=str),
-        }
-        for name, r in decision.signals.items()
-    ]
-    states = [
-        {
-            "as_of": decision.as_of,
-            "layer": st.layer,
-            "state": st.state,
-            "reason": st.reason,
-            "target": st.target_contracts,
-            "held": st.held_contracts,
-            "capped": st.capped,
-            "cap_detail": st.cap_detail,
-            "parameters": parameters,
-        }
-        for st in decision.layers.values()
-    ]
-    return signals, states
-
-
 def _write_chunk(con: duckdb.DuckDBPyConnection, days: list[date], staged: dict) -> None:
     """One DELETE and one INSERT per table for the chunk (inside the caller's transaction)."""
     sql = read_sql_statements("flows/backfill.sql")
@@ -542,9 +507,8 @@ def backfill_step(
     as the daily runs would have (later days' marks see earlier days' proposals)."""
     from tqdm import tqdm
 
-    from alvh.engine import run_layers
+    from alvh.engine import decision_rows, record_orders, run_layers
     from alvh.marks import pending_settlements
-    from alvh.orders import expire_unapproved, record_proposals
 
     started = time.perf_counter()
     con = connect(settings.warehouse_path)
@@ -565,21 +529,8 @@ def backfill_step(
                     for day in chunk:
                         marks = _compute_marks(con, day, settings)
                         decision = run_layers(con, day, settings)
-                        expired = expire_unapproved(con, day)
-                        ids = record_proposals(con, day, decision.orders)
-                        audit.append(
-                            con,
-                            "layers_decided",
-                            {
-                                "states": {k: v.state for k, v in decision.layers.items()},
-                                "orders": ids,
-                                "expired": expired,
-                                "budget": decision.budget,
-                                "backfill_run": run_id,
-                            },
-                            as_of=day,
-                        )
-                        signals, states = _decision_rows(decision)
+                        ids = record_orders(con, decision, backfill_run=run_id)
+                        signals, states = decision_rows(decision)
                         staged["settlements"].append(pending_settlements(con, day))
                         staged["legs"].append(marks.legs.assign(as_of=day))
                         staged["positions"].append(position_rows(marks).assign(as_of=day))

@@ -11,7 +11,6 @@ Reads only the warehouse (no pricing, no charts), so `alvh history` stays quick.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +19,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from alvh.numbers import finite_or_none
 from alvh.resources import read_sql_statements
 
 EARLIEST = date(1900, 1, 1)
@@ -81,7 +81,7 @@ class DayState:
         """From freshly computed marks and a decision (a day the run has not stored yet)."""
         return cls(
             as_of,
-            {k: _finite(v) for k, v in totals.items()},
+            {k: finite_or_none(v) for k, v in totals.items()},
             dict(positions),
             {k: dict(v) for k, v in layers.items()},
             {k: dict(v) for k, v in signals.items()},
@@ -98,16 +98,8 @@ def _rows(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[dict
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _finite(x: Any) -> float | None:
-    try:
-        value = float(x)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
 def _fmt(value: Any, style: str) -> str:
-    v = _finite(value)
+    v = finite_or_none(value)
     if v is None:
         return "n/a"
     digits = {"money": 0, "num0": 0, "num1": 1, "num2": 2, "num3": 3}[style]
@@ -134,7 +126,7 @@ def stored_day_state(con: duckdb.DuckDBPyConnection, as_of: date) -> DayState | 
     layers = _rows(con, "layers_on", as_of=as_of)
     if not book and not layers:
         return None
-    totals = {k: _finite(v) for k, v in book[0].items() if k != "as_of"} if book else {}
+    totals = {k: finite_or_none(v) for k, v in book[0].items() if k != "as_of"} if book else {}
     positions = {
         r["position_id"]: (r["kind"], int(r["quantity"]), _iso(r["expiry"]))
         for r in _rows(con, "positions_on", as_of=as_of)

@@ -30,6 +30,7 @@ from alvh.engine import configs, run_layers
 from alvh.ingest import REUSED_NOTE
 from alvh.marketdata import load_market
 from alvh.marks import BOOK_TOTALS, mark_book
+from alvh.numbers import finite_or_none
 from alvh.report import charts
 from alvh.report.changes import (
     Change,
@@ -74,17 +75,9 @@ STATE_COLORS = {"active": "#1d5fa8", "armed": "#c98a00", "off": "#8a94a3"}
 # Formatting: one place for units and signs (U+2212 for minus, as typeset text should have)
 
 
-def _finite(x: Any) -> float | None:
-    try:
-        value = float(x)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
 def money(x: Any, digits: int = 0, signed: bool = False) -> str:
     """US dollars: `$1,234`, `−$1,234`, `+$1,234` when `signed`; `n/a` for no value."""
-    value = _finite(x)
+    value = finite_or_none(x)
     if value is None:
         return "n/a"
     if round(value, digits) == 0:
@@ -95,7 +88,7 @@ def money(x: Any, digits: int = 0, signed: bool = False) -> str:
 
 def money_k(x: Any) -> str:
     """Thousands of dollars for dense tables: `−22.0k`, `+0.6k`."""
-    value = _finite(x)
+    value = finite_or_none(x)
     if value is None:
         return "n/a"
     k = value / 1000.0
@@ -105,7 +98,7 @@ def money_k(x: Any) -> str:
 
 
 def number(x: Any, digits: int = 2, signed: bool = False) -> str:
-    value = _finite(x)
+    value = finite_or_none(x)
     if value is None:
         return "n/a"
     if round(value, digits) == 0:
@@ -115,7 +108,7 @@ def number(x: Any, digits: int = 2, signed: bool = False) -> str:
 
 
 def percent(x: Any, digits: int = 1, signed: bool = False) -> str:
-    value = _finite(x)
+    value = finite_or_none(x)
     return "n/a" if value is None else number(100 * value, digits, signed) + "%"
 
 
@@ -186,7 +179,7 @@ def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Setting
     stored = _records(con, "stored_book", as_of=as_of)
     if stored:
         row = stored[0]
-        totals = {k: _finite(row[k]) for k in _TOTAL_KEYS}
+        totals = {k: finite_or_none(row[k]) for k in _TOTAL_KEYS}
         positions = _records(con, "stored_positions", as_of=as_of)
         day_pnl, note = _stored_day_pnl(con, as_of, row)
         if day_pnl is None:
@@ -223,7 +216,7 @@ def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Setting
     return DayBook(
         as_of,
         "computed",
-        {k: _finite(marks.totals.get(k)) for k in _TOTAL_KEYS},
+        {k: finite_or_none(marks.totals.get(k)) for k in _TOTAL_KEYS},
         positions,
         marks.day_pnl,
         "marked by the model for this report (the daily run has not stored this day)",
@@ -261,8 +254,8 @@ def load_day_decision(
     if layers:
         signals = {
             r["signal"]: {
-                "value": _finite(r["value"]),
-                "threshold": _finite(r["threshold"]),
+                "value": finite_or_none(r["value"]),
+                "threshold": finite_or_none(r["threshold"]),
                 "active": bool(r["active"]),
                 "available": bool(r["available"]),
                 "detail": r["detail"],
@@ -332,7 +325,7 @@ def _order_record(r: Mapping, as_of: date) -> dict[str, Any]:
         "position_id": r["position_id"],
         "approvals": int(r["approvals"]),
         "approved_by": r["approved_by"] or "",
-        "fill_price": _finite(r["fill_price"]),
+        "fill_price": finite_or_none(r["fill_price"]),
         "recorded": True,
     }
 
@@ -1105,14 +1098,14 @@ def _stress(legs, snapshot, params, moves: pd.DataFrame, fn: Footnotes) -> list[
                 "spx": percent(r.spx_return, 1, True),
                 "vix": number(r.vix_change, 1, True) + " pts",
                 "vx1": (number(r.vx1_change, 1, True) + " pts")
-                if _finite(r.vx1_change) is not None
+                if finite_or_none(r.vx1_change) is not None
                 else "n/a (before 2007)",
                 "condor": money(r.condor_pnl, signed=True),
                 "hedge": money(r.hedge_pnl, signed=True),
                 "net": money(r.net_pnl, signed=True),
                 "net_css": "bad" if r.net_pnl < 0 else "good",
                 "reduction": percent(r.loss_reduction, 0)
-                if _finite(r.loss_reduction) is not None
+                if finite_or_none(r.loss_reduction) is not None
                 else "n/a",
                 "note": note,
             }
@@ -1131,11 +1124,13 @@ def _positions(book: DayBook) -> dict:
             ]
             bes = (
                 [number(p["breakeven_low"]), number(p["breakeven_high"])]
-                if _finite(p.get("breakeven_low")) is not None
+                if finite_or_none(p.get("breakeven_low")) is not None
                 else ["n/a"]
             )
         else:
-            strikes = [f"strike {p['strike']:g}" if _finite(p.get("strike")) is not None else ""]
+            strikes = [
+                f"strike {p['strike']:g}" if finite_or_none(p.get("strike")) is not None else ""
+            ]
             bes = ["—"]
         rows.append(
             {
@@ -1156,7 +1151,7 @@ def _positions(book: DayBook) -> dict:
                 "vega": number(p["vega"], 0, True) + ("" if condor else " †"),
                 "theta": number(p["theta"], 0, True),
                 "vix_sens": number(p["vix_sensitivity"], 0, True),
-                "max_loss": money(p["max_loss"]) if _finite(p.get("max_loss")) else "—",
+                "max_loss": money(p["max_loss"]) if finite_or_none(p.get("max_loss")) else "—",
                 "breakevens": bes,
             }
         )

@@ -16,6 +16,7 @@ import pandas as pd
 
 from alvh import calendar
 from alvh.errors import UsageError
+from alvh.numbers import finite_or_none
 from alvh.signals.common import _context
 from alvh.signals.config import SIGNALS, TITLES, SignalConfig
 from alvh.signals.inputs import SignalInputs
@@ -101,14 +102,14 @@ class SignalHistory:
     def _reading(self, name: str, when: pd.Timestamp) -> SignalReading:
         row = self.frames[name].loc[when]
         available = bool(row["available"])
-        inputs = {k: _num(row[k]) for k in _INPUTS[name]}
+        inputs = {k: finite_or_none(row[k]) for k in _INPUTS[name]}
         if available:
             detail = _DETAILS[name](self, row, when)
         else:
             detail = f"unavailable: {row['reason']}{self._staleness_note(name, when)}"
         return SignalReading(
-            value=_num(row["value"]),
-            threshold=_num(row["threshold"]),
+            value=finite_or_none(row["value"]),
+            threshold=finite_or_none(row["threshold"]),
             active=bool(row["active"]),
             available=available,
             detail=detail,
@@ -127,14 +128,6 @@ class SignalHistory:
             f"{self.config.monthly_max_lag_months} months for monthly"
         )
         return f" ({'; '.join(notes)}; {limits})"
-
-
-def _num(x: Any) -> float | None:
-    try:
-        value = float(x)
-    except (TypeError, ValueError):
-        return None
-    return value if np.isfinite(value) else None
 
 
 _DETAILS = {
