@@ -70,9 +70,26 @@ def run_command(
     from flows.daily import run_once
 
     day, mode = _day(as_of), _mode(source)
+    note = temporary_server_note()
+    if note:
+        typer.echo(note, err=True)
     result = run_once(day, source=mode, send_email=not no_email, wait_seconds=wait)
     typer.echo("\n".join(summary_lines(result)))
     raise typer.Exit(result.exit_code)
+
+
+def temporary_server_note() -> str | None:
+    """What to say when no Prefect server is configured: Prefect then starts a temporary one
+    for the run, which costs more than the run itself (docs/operations.md)."""
+    from prefect.settings import get_current_settings
+
+    if get_current_settings().api.url:
+        return None
+    return (
+        "note: no PREFECT_API_URL, so Prefect starts a temporary server for this run (5-10 s). "
+        "A long-running server skips that: run 'alvh serve' (or 'prefect server start') and set "
+        "PREFECT_API_URL=http://127.0.0.1:4200/api; see docs/operations.md."
+    )
 
 
 def backfill_command(

@@ -197,6 +197,7 @@ def test_alvh_run_prints_the_report_paths_then_history_explains(
     assert run.returncode == 0, run.stderr
     assert str(home / "reports" / "2026-08-20" / "alvh-2026-08-20.pdf") in run.stdout
     assert str(home / "reports" / "2026-08-20" / "alvh-2026-08-20.html") in run.stdout
+    assert "temporary server" not in run.stderr  # PREFECT_API_URL names a server
 
     run_day(DAY, day_settings, source="snapshot", send_email=False)  # the same day again
     history = _alvh(home, prefect_api, "history", "--as-of", "2026-08-20")
@@ -297,3 +298,14 @@ def test_serve_registers_the_weekday_schedule(prefect_api, day_home):
     assert scheduled.schedule.cron == "30 16 * * 1-5"
     assert scheduled.schedule.timezone == "America/New_York"
     assert deployment.entrypoint == "flows.daily.alvh_daily"
+
+
+def test_alvh_run_says_how_to_avoid_a_temporary_server_only_when_it_needs_one(prefect_api):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from alvh.flows_cli import temporary_server_note
+
+    assert temporary_server_note() is None  # the session's test server is configured
+    with temporary_settings(updates={PREFECT_API_URL: None}):
+        note = temporary_server_note()
+    assert note and "PREFECT_API_URL" in note and "alvh serve" in note
