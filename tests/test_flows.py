@@ -309,3 +309,54 @@ def test_alvh_run_says_how_to_avoid_a_temporary_server_only_when_it_needs_one(pr
     with temporary_settings(updates={PREFECT_API_URL: None}):
         note = temporary_server_note()
     assert note and "PREFECT_API_URL" in note and "alvh serve" in note
+
+
+def test_alvh_run_as_users_run_it_writes_a_real_pdf_and_leaves_its_logs_on_the_server(
+    prefect_api, day_home
+):
+    """The console script itself (its quick exit included), Prefect's engine and WeasyPrint,
+    nothing stubbed: the PDF reads back with the day and the layer states the run decided, and
+    the flow run's last log line reached the server before the process ended."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterId,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
+    from pypdf import PdfReader
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALVH_", "PREFECT_"))}
+    env.update({"ALVH_HOME": str(day_home), "PREFECT_API_URL": prefect_api})
+    alvh = Path(sys.executable).with_name("alvh")
+    done = subprocess.run(
+        [str(alvh), "run", "--source", "snapshot", "--no-email"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    pdf = day_home / "reports" / "2026-08-20" / "alvh-2026-08-20.pdf"
+    assert str(pdf) in done.stdout
+    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "2026-08-20" in text
+    states = _query(
+        day_home, "SELECT layer, state FROM layer_states WHERE as_of = ? ORDER BY layer", DAY
+    )
+    assert [layer for layer, _ in states] == ["L1", "L2", "L3"]
+    for layer, state in states:
+        assert f"{layer} {state}" in done.stdout and state in text
+
+    (flow_run_id,) = _query(
+        day_home,
+        "SELECT flow_run_id FROM pipeline_runs WHERE as_of = ? ORDER BY started_at DESC LIMIT 1",
+        DAY,
+    )[0]
+    with get_client(sync_client=True) as client:
+        (run,) = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+    assert run.state.is_completed()
+    assert any("Finished in state Completed" in log.message for log in logs if not log.task_run_id)
