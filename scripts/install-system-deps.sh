@@ -2,13 +2,13 @@
 # Debian packages ALVH Risk needs beyond Python: Pango and HarfBuzz's subsetter for WeasyPrint
 # (without libharfbuzz-subset0 it falls back to a much slower font subsetter), fonts for the
 # reports. With --test, also what the test suite drives: headless Chromium (the HTML report is
-# opened in a real browser) and poppler-utils (pdftoppm, to look at report pages).
+# opened in a real browser). PDFs are read back in Python (pypdf), so no poppler.
 # Installs only what is missing; needs root or sudo when something is.
 set -euo pipefail
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(chromium poppler-utils)
+  packages+=(chromium)
 fi
 
 missing=()
