@@ -105,8 +105,7 @@ def init() -> None:
     from alvh.warehouse import open_warehouse
 
     settings = _settings()
-    con = open_warehouse(settings.warehouse_path)
-    try:
+    with open_warehouse(settings.warehouse_path) as con:
         typer.echo(f"warehouse {settings.warehouse_path}")
         report = ingest(con, settings, today_in_new_york(), mode="snapshot")
         _print_ingest(report)
@@ -115,8 +114,6 @@ def init() -> None:
             typer.echo(f"sample book loaded: {sample.inserted} positions from {sample.file}")
         else:
             typer.echo("book already holds positions: sample book not loaded")
-    finally:
-        con.close()
     raise typer.Exit(report.exit_code)
 
 
@@ -143,11 +140,8 @@ def ingest_command(
         raise UsageError(f"--source must be one of {', '.join(MODES)}, not {source!r}")
     day = parse_as_of(as_of)
     settings = _settings()
-    con = open_warehouse(settings.warehouse_path)
-    try:
+    with open_warehouse(settings.warehouse_path) as con:
         report = ingest(con, settings, day, mode=mode, revalidate=revalidate)
-    finally:
-        con.close()
     _print_ingest(report)
     raise typer.Exit(report.exit_code)
 
@@ -160,11 +154,8 @@ def data_status(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
 
     day = parse_as_of(as_of)
     settings = _settings()
-    con = connect(settings.warehouse_path, read_only=True)
-    try:
+    with connect(settings.warehouse_path, read_only=True) as con:
         rows = series_status(con, settings, day)
-    finally:
-        con.close()
     if as_json:
         typer.echo(json.dumps([row.as_json() for row in rows], indent=2))
         return
@@ -187,11 +178,8 @@ def book_import(
     from alvh.warehouse import open_warehouse
 
     settings = _settings()
-    con = open_warehouse(settings.warehouse_path)
-    try:
+    with open_warehouse(settings.warehouse_path) as con:
         report = import_book(con, file, today_in_new_york())
-    finally:
-        con.close()
     typer.echo(
         f"imported {file}: {report.inserted} new position(s), {report.unchanged} already in the "
         f"book ({report.import_id})"
@@ -212,11 +200,8 @@ def book_show(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
     from alvh.warehouse import connect
 
     settings = _settings()
-    con = connect(settings.warehouse_path, read_only=True)
-    try:
+    with connect(settings.warehouse_path, read_only=True) as con:
         marks = mark_book(con, _marked_day(con, as_of))
-    finally:
-        con.close()
     if as_json:
         typer.echo(json.dumps(marks.as_json(), indent=2, default=str))
         return
@@ -252,12 +237,9 @@ def layers(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
     from alvh.warehouse import open_warehouse
 
     settings = _settings()
-    con = open_warehouse(settings.warehouse_path)
-    try:
+    with open_warehouse(settings.warehouse_path) as con:
         decision = run_layers(con, _marked_day(con, as_of), settings)
         save_decision(con, decision)
-    finally:
-        con.close()
     if as_json:
         typer.echo(json.dumps(decision.as_json(), indent=2, default=str))
         return
@@ -293,11 +275,8 @@ def orders_list(
     from alvh.warehouse import connect
 
     settings = _settings()
-    con = connect(settings.warehouse_path, read_only=True)
-    try:
+    with connect(settings.warehouse_path, read_only=True) as con:
         frame = list_orders(con, status)
-    finally:
-        con.close()
     records = json.loads(frame.to_json(orient="records", date_format="iso"))
     for record in records:
         for key in ("as_of", "expiry"):
@@ -326,11 +305,8 @@ def orders_approve(
     from alvh.warehouse import open_warehouse
 
     settings = _settings()
-    con = open_warehouse(settings.warehouse_path)
-    try:
+    with open_warehouse(settings.warehouse_path) as con:
         status = approve(con, order_id, approver, settings)
-    finally:
-        con.close()
     typer.echo(f"order {order_id}: approved by {approver}; status {status}")
 
 
@@ -344,8 +320,7 @@ def orders_execute(
     from alvh.warehouse import open_warehouse
 
     settings = _settings()
-    con = open_warehouse(settings.warehouse_path)
-    try:
+    with open_warehouse(settings.warehouse_path) as con:
         from alvh import calendar
 
         summary = execute(
@@ -355,8 +330,6 @@ def orders_execute(
             calendar.latest_trading_day(today_in_new_york()),
             __import__("alvh.engine", fromlist=["configs"]).configs(settings)[2],
         )
-    finally:
-        con.close()
     typer.echo(f"order {order_id} executed: {summary}")
 
 
@@ -367,11 +340,8 @@ def audit_verify() -> None:
     from alvh.warehouse import connect
 
     settings = _settings()
-    con = connect(settings.warehouse_path, read_only=True)
-    try:
+    with connect(settings.warehouse_path, read_only=True) as con:
         checked, breaks = verify(con)
-    finally:
-        con.close()
     if breaks:
         typer.echo(f"audit chain BROKEN: {len(breaks)} problem(s) in {checked} rows", err=True)
         for item in breaks:

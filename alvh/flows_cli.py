@@ -142,8 +142,7 @@ def history_command(
     from alvh.warehouse import connect
 
     settings = load_settings()
-    con = connect(settings.warehouse_path, read_only=True)
-    try:
+    with connect(settings.warehouse_path, read_only=True) as con:
         day = _day(as_of) or latest_run_day(con) or latest_marked_day(con, today_in_new_york())
         if as_json:
             payload = {
@@ -155,8 +154,6 @@ def history_command(
             return
         typer.echo(f"history as of {day}")
         typer.echo("\n".join(history_lines(con, day)))
-    finally:
-        con.close()
 
 
 COMMANDS = {

@@ -162,8 +162,7 @@ def ingest_step(
     from alvh.status import series_status
 
     started = time.perf_counter()
-    con = connect(settings.warehouse_path)
-    try:
+    with connect(settings.warehouse_path) as con:
         today = today_in_new_york()
         report = ingest(con, settings, today, mode=source)
         day = as_of
@@ -200,8 +199,6 @@ def ingest_step(
             "; ".join(messages),
         )
         return _record(con, run_id, result, data_hash=data_hash)
-    finally:
-        con.close()
 
 
 def _engine_inputs(settings: Settings):
@@ -221,8 +218,7 @@ def _compute_marks(con: duckdb.DuckDBPyConnection, as_of: date, settings: Settin
 def mark_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
     """Mark the book at the close of `as_of` (method §4); nothing is written until persist."""
     started = time.perf_counter()
-    con = connect(settings.warehouse_path)
-    try:
+    with connect(settings.warehouse_path) as con:
         marks = _compute_marks(con, as_of, settings)
         _STAGED[(run_id, "marks")] = marks
         _pause_point("mark", settings)
@@ -245,8 +241,6 @@ def mark_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
             facts,
         )
         return _record(con, run_id, result)
-    finally:
-        con.close()
 
 
 def layers_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
@@ -255,8 +249,7 @@ def layers_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
     from alvh.engine import run_layers
 
     started = time.perf_counter()
-    con = connect(settings.warehouse_path)
-    try:
+    with connect(settings.warehouse_path) as con:
         decision = run_layers(con, as_of, settings)
         _STAGED[(run_id, "decision")] = decision
         _pause_point("layers", settings)
@@ -287,8 +280,6 @@ def layers_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
             },
         )
         return _record(con, run_id, result)
-    finally:
-        con.close()
 
 
 def persist_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
@@ -298,8 +289,7 @@ def persist_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
     from alvh.marks import save_marks
 
     started = time.perf_counter()
-    con = connect(settings.warehouse_path)
-    try:
+    with connect(settings.warehouse_path) as con:
         marks = _STAGED.pop((run_id, "marks"), None) or _compute_marks(con, as_of, settings)
         decision = _STAGED.pop((run_id, "decision"), None) or run_layers(con, as_of, settings)
         with transaction(con):  # save_marks' and save_decision's own transactions join it
@@ -319,8 +309,6 @@ def persist_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
             {"order_ids": order_ids},
         )
         return _record(con, run_id, result)
-    finally:
-        con.close()
 
 
 def report_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
@@ -328,8 +316,7 @@ def report_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
     from alvh.report import build_report
 
     started = time.perf_counter()
-    con = connect(settings.warehouse_path)
-    try:
+    with connect(settings.warehouse_path) as con:
         report = build_report(con, as_of, settings, run_id=run_id)
         _STAGED[(run_id, "report")] = report
         _pause_point("report", settings)
@@ -346,8 +333,6 @@ def report_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
             },
         )
         return _record(con, run_id, result)
-    finally:
-        con.close()
 
 
 def email_step(
@@ -368,8 +353,7 @@ def email_step(
     from alvh.report import existing_report
 
     started = time.perf_counter()
-    con = connect(settings.warehouse_path)
-    try:
+    with connect(settings.warehouse_path) as con:
         report = _STAGED.pop((run_id, "report"), None) or existing_report(settings, as_of)
         if report is None:
             raise UsageError(f"no report rendered for {as_of}: run the report step first")
@@ -397,8 +381,6 @@ def email_step(
             message,
         )
         return _record(con, run_id, result)
-    finally:
-        con.close()
 
 
 def run_exit_code(results: Sequence[StepResult]) -> int:
@@ -423,11 +405,8 @@ def audit_step(
                 details[key] = r.facts[key]
         if r.step == "layers":
             details["layers"] = {k: v["state"] for k, v in r.facts["layers"].items()}
-    con = connect(settings.warehouse_path)
-    try:
+    with connect(settings.warehouse_path) as con:
         head = runs.finish(con, run_id, as_of, status, message[:2000], details)
-    finally:
-        con.close()
     return RunResult(run_id, as_of, status, exit_code, message, list(results), head)
 
 
@@ -511,8 +490,7 @@ def backfill_step(
     from alvh.marks import pending_settlements
 
     started = time.perf_counter()
-    con = connect(settings.warehouse_path)
-    try:
+    with connect(settings.warehouse_path) as con:
         days = marked_days(con, start, end)
         if not days:
             raise UsageError(f"no day with SPX and VIX closes between {start} and {end}")
@@ -555,8 +533,6 @@ def backfill_step(
             {"start": days[0].isoformat(), "end": days[-1].isoformat()},
         )
         return _record(con, run_id, result)
-    finally:
-        con.close()
 
 
 def backfill_reports_step(
@@ -568,8 +544,7 @@ def backfill_reports_step(
     from alvh.report import build_report
 
     started = time.perf_counter()
-    con = connect(settings.warehouse_path)
-    try:
+    with connect(settings.warehouse_path) as con:
         days = marked_days(con, start, end)
         pages = 0
         for day in tqdm(days, unit="report", desc="reports", disable=not progress):
@@ -578,8 +553,6 @@ def backfill_reports_step(
             "reports", end, time.perf_counter() - started, {"reports": len(days), "pages": pages}
         )
         return _record(con, run_id, result)
-    finally:
-        con.close()
 
 
 def run_backfill(
