@@ -72,9 +72,12 @@ def run_sweep(
     """Expand the grid and run it through the flow with the chosen task runner."""
     grid = sweep.load_grid(grid_path)
     points = sweep.expand(grid)
-    start = date.fromisoformat(grid["start"]) if "start" in grid else None
-    end = date.fromisoformat(grid["end"]) if "end" in grid else None
     configured = sweep_flow.with_options(task_runner=task_runner(runner, workers, dask_address))
     return configured(
-        grid_path.stem, points, str(warehouse), batch_count or 2 * workers, start, end
+        grid_path.stem,
+        points,
+        str(warehouse),
+        batch_count or 2 * workers,
+        grid.get("start"),
+        grid.get("end"),
     )

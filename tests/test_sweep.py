@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -48,11 +49,22 @@ def test_a_grid_expands_to_every_combination(tmp_path):
         ('[grid]\n"layers.l1_pct" = []\n', "non-empty list"),
         ('preset = "cndr"\n', "needs a \\[grid\\]"),
         ("[grid\n", "not valid TOML"),
+        ('start = "2015-13-01"\n[grid]\n"layers.l1_pct" = [0.1]\n', "start '2015-13-01' is not"),
+        ('end = 20151231\n[grid]\n"layers.l1_pct" = [0.1]\n', "end 20151231 is not a date"),
     ],
 )
 def test_bad_grid_files_are_refused_by_name(tmp_path, text, message):
-    with pytest.raises(UsageError, match=message):
-        load_grid(write(tmp_path, text))
+    path = write(tmp_path, text)
+    with pytest.raises(UsageError, match=message) as refused:
+        load_grid(path)
+    assert str(refused.value).startswith(f"{path}: ")
+
+
+def test_grid_dates_may_be_strings_or_toml_dates(tmp_path):
+    as_strings = load_grid(write(tmp_path, GRID))
+    as_dates = load_grid(write(tmp_path, GRID.replace('"2015-01-02"', "2015-01-02")))
+    for grid in (as_strings, as_dates):
+        assert grid["start"] == date(2015, 1, 2) and grid["end"] == date(2016, 12, 30)
 
 
 def test_out_of_range_values_are_refused_when_the_config_is_built(tmp_path):

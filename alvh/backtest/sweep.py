@@ -5,7 +5,7 @@ A grid file:
 
     preset = "cndr"                  # or a list: ["cndr", "retail45"]
     variants = ["alvh"]              # the unhedged reference always runs too
-    start = "1990-01-02"             # optional; end likewise
+    start = "1990-01-02"             # optional (a string or a TOML date); end likewise
     [grid]
     "layers.l1_pct" = [0.10, 0.125, 0.15]
     "layers.l2_offset" = [0.2, 0.4, 0.6]
@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from alvh import calendar
 from alvh.backtest.engine import BacktestConfig, RunCache, run_backtest
 from alvh.backtest.inputs import FIRST_VIX_DAY, load_inputs
 from alvh.costs import CostModel
@@ -58,6 +59,13 @@ def load_grid(path: Path) -> dict:
             raise UsageError(f"{path}: unknown grid key {key!r} (use {known})")
         if not isinstance(values, list) or not values:
             raise UsageError(f"{path}: grid key {key!r} needs a non-empty list of values")
+    # `start` / `end` may be TOML dates or ISO strings; either way they leave here as dates.
+    for key in ("start", "end"):
+        if key in grid:
+            try:
+                grid[key] = calendar.as_date(grid[key])
+            except (TypeError, ValueError) as exc:
+                raise UsageError(f"{path}: {key} {grid[key]!r} is not a date (YYYY-MM-DD)") from exc
     return grid
 
 
