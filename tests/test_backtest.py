@@ -19,6 +19,7 @@ from alvh.backtest import BacktestConfig, load_inputs, run_backtest
 from alvh.backtest import metrics as m
 from alvh.backtest.candidates import listed_vix_strike
 from alvh.backtest.condors import _surface_greeks
+from alvh.backtest.engine import RunCache
 from alvh.backtest.hedges import VARIANTS, HedgeRules, VxthRule
 from alvh.backtest.output import EQUITY_COLUMNS, summary_json, write_outputs
 from alvh.calendar import vix_expiries
@@ -158,6 +159,33 @@ def test_zero_size_hedge_reproduces_the_unhedged_curve_exactly(inputs, preset):
         assert len(v.path.hedge.trades) == 0
         assert np.array_equal(v.equity, u.equity), name
         assert np.array_equal(v.path.cash, u.path.cash), name
+
+
+def test_a_sweep_cache_gives_what_fresh_runs_give(inputs):
+    """`RunCache` reuses condor trades, candidate calls, layer states, events and the unhedged
+    reference across configurations: each cached run must equal one computed from scratch."""
+    base = BacktestConfig(preset="cndr", variants=("l1l2", "alvh"))
+    layers, costs = base.layers, base.costs
+    configs = [
+        # shorter L2 holds first: sensitivities priced for fewer sessions must not serve more
+        replace(base, layers=replace(layers, l2_hold_days=5, l1_pct=0.15)),
+        base,
+        replace(base, layers=replace(layers, min_days_new=28, l3_exit_fraction=0.7)),
+        replace(base, costs=replace(costs, slippage_four_legs=0.66)),
+        replace(base, layers=replace(layers, l1_pct=0.12, l2_offset=0.6)),  # all cached
+    ]
+    cache = RunCache()
+    entries = []
+    for config in configs:
+        cached = run_backtest(inputs, config, cache, detail=False)
+        entries.append(len(cache._entries))
+        fresh = run_backtest(inputs, config, detail=False)
+        for name, v in fresh.variants.items():
+            assert np.array_equal(cached.variants[name].equity, v.equity), (config, name)
+            same = json.dumps(cached.variants[name].metrics, default=str)
+            assert same == json.dumps(v.metrics, default=str), (config, name)
+        assert json.dumps(cached.claim, default=str) == json.dumps(fresh.claim, default=str)
+    assert entries[-1] == entries[-2]  # the last configuration was served from the cache
 
 
 def test_costs_only_lower_returns(inputs, result):

@@ -43,8 +43,14 @@ def test_sharpe_sortino_volatility_known_values():
     assert m.sortino_ratio(r, 0.0, periods=4) == pytest.approx(np.mean(r) * 4 / downside)
     assert np.isnan(m.sharpe_ratio(np.full(10, 0.001), 0.0))  # no dispersion
     assert np.isnan(m.sortino_ratio(np.full(10, 0.001), 0.0))  # nothing falls short
-    # excess over a risk-free rate: paying exactly the rate gives zero
-    assert m.sharpe_ratio(np.array([0.01, 0.02, 0.03]), np.array([0.01, 0.02, 0.03])) != 1
+    # excess over a risk-free rate: paying exactly the rate leaves no excess to measure
+    assert np.isnan(m.sharpe_ratio(np.array([0.01, 0.02, 0.03]), np.array([0.01, 0.02, 0.03])))
+    # both ratios read returns net of the rate: adding the rate to returns and rate alike
+    # changes nothing, and a higher rate lowers them
+    rf = np.array([0.001, 0.002, 0.0, 0.003])
+    for ratio in (m.sharpe_ratio, m.sortino_ratio):
+        assert ratio(r + rf, rf, periods=4) == pytest.approx(ratio(r, 0.0, periods=4))
+        assert ratio(r, 0.001, periods=4) < ratio(r, 0.0, periods=4)
 
 
 def test_calmar_and_worst_month():

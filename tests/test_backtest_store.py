@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 import typer
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from alvh.backtest.cli import backtest_command, run_and_store
 from alvh.backtest.store import stored_runs
 from alvh.errors import UsageError
+from alvh.resources import read_sql_statements
 from alvh.warehouse import connect
 
 START, END = "2024-02-01", "2025-06-30"
@@ -82,8 +84,27 @@ def test_the_same_configuration_replaces_its_run(home, tmp_path):
         runs = stored_runs(con)
         assert list(runs["run_id"]) == [first.stored.run_id]
         assert runs.iloc[0]["preset"] == "retail45"
+        sql = read_sql_statements("backtest/results.sql")
+        key = {"run_id": again.stored.run_id}
+        metrics = con.execute(sql["metrics"], key).df().set_index("variant")
+        equity = con.execute(sql["equity"], key).df()
     finally:
         con.close()
+    # The rows read back are the run's numbers, each in its own column.
+    for name, v in again.result.variants.items():
+        m, row = v.metrics, metrics.loc[name]
+        for column in ("cagr", "vol", "sharpe", "sortino", "max_drawdown", "calmar"):
+            assert row[column] == pytest.approx(m[column], nan_ok=True), (name, column)
+        for column in ("worst_month_return", "hedge_cost_per_year", "final_equity"):
+            assert row[column] == pytest.approx(m[column], nan_ok=True), (name, column)
+        for column, value in m["hedge_cost_split"].items():
+            assert row[column] == pytest.approx(value, nan_ok=True), (name, column)
+        assert row["max_drawdown_end"] == pd.Timestamp(m["max_drawdown_end"])
+        assert row["worst_month"] == m["worst_month"]
+    expected = again.result.equity_frame().sort_values(["variant", "date"], ignore_index=True)
+    assert list(equity["variant"]) == list(expected["variant"])
+    for column in ("equity", "drawdown", "condor_pnl", "hedge_pnl", "cash"):
+        np.testing.assert_allclose(equity[column], expected[column], rtol=1e-12, err_msg=column)
     other = run_and_store(home, "retail45", "vxth", date(2024, 2, 1), date(2025, 6, 30), tmp_path)
     assert other.stored.run_id != first.stored.run_id
 
