@@ -23,7 +23,7 @@ from scipy.special import ndtri
 
 from alvh import calendar
 from alvh import market as mm
-from alvh.backtest.inputs import DAYS_PER_YEAR, MarketPath
+from alvh.backtest.inputs import DAYS_PER_YEAR, MarketPath, ragged
 from alvh.costs import CostModel
 from alvh.pricing import black76_greeks, black76_price
 from alvh.valuation import VIX_FLOOR, ModelParams
@@ -34,6 +34,7 @@ __all__ = [
     "empty_candidates",
     "hedge_candidates",
     "listed_vix_strike",
+    "price_calls",
 ]
 
 FORWARD_SOURCES = ("observed", "observed_carried", "model")
@@ -68,9 +69,6 @@ class HedgeCandidates:
     sensitivity: np.ndarray
     sell_price: np.ndarray  # §3.4 fill selling one call at this row's mid
     buy_price: np.ndarray  # per session: §3.4 fill buying that session's call
-
-    def row(self, s: int, t: int) -> int:
-        return int(self.row0[s]) + (t - s)
 
 
 def empty_candidates() -> HedgeCandidates:
@@ -187,7 +185,8 @@ def _forwards(path, futures, day, expiry, tau, params):
     return np.maximum(forward[back], VIX_FLOOR), source[back]
 
 
-def _price(path, rows_day, strike, forward, tau, params) -> tuple[np.ndarray, np.ndarray]:
+def price_calls(path, rows_day, strike, forward, tau, params) -> tuple[np.ndarray, np.ndarray]:
+    """Black-76 mid and §2.3 smile vol of VIX calls, with the VVIX and rate of each row's day."""
     vvix, rate = path.vvix[rows_day], path.rate[rows_day]
     vol = mm.vix_option_vol(
         strike, forward, tau, vvix, params.vix_vol_default, params.vvix_multiplier, params.vix_skew
@@ -228,8 +227,8 @@ def hedge_candidates(
     life = np.where(valid, end - np.arange(n), 0)
     counts = life + 1
     row0 = np.cumsum(counts) - counts
-    s = np.repeat(np.arange(n), counts)
-    day = s + (np.arange(counts.sum()) - row0[s])
+    s, offset = ragged(counts)
+    day = s + offset
     exp_row = expiry[s]
     tau = (exp_row - path.day_number[day]) / DAYS_PER_YEAR
     forward, source = _forwards(path, futures, day, exp_row.astype("datetime64[D]"), tau, params)
@@ -239,7 +238,7 @@ def hedge_candidates(
         forward[at0], tau[at0], path.rate[:n], path.vvix[:n], params, target_delta
     )
     k_row = strike[s]
-    mark, vol = _price(path, day, k_row, forward, tau, params)
+    mark, vol = price_calls(path, day, k_row, forward, tau, params)
     settling = tau <= 0.0
     mark[settling] = np.maximum(path.vix_settle[day[settling]] - k_row[settling], 0.0)
     sensitivity = np.zeros(len(day))
@@ -250,8 +249,8 @@ def hedge_candidates(
         r = np.flatnonzero(sensitivity_days[day] & ~settling)
         d, k, f, t = day[r], k_row[r], forward[r], tau[r]
         move = np.exp(-params.vx.shock_kappa * t)
-        up, _ = _price(path, d, k, np.maximum(f + move, VIX_FLOOR), t, params)
-        down, _ = _price(path, d, k, np.maximum(f - move, VIX_FLOOR), t, params)
+        up, _ = price_calls(path, d, k, np.maximum(f + move, VIX_FLOOR), t, params)
+        down, _ = price_calls(path, d, k, np.maximum(f - move, VIX_FLOOR), t, params)
         sensitivity[r] = 50.0 * (up - down)  # 100 × (up − down) / 2
     valid &= np.isfinite(strike) & np.isfinite(mark[at0]) & (mark[at0] > 0)
     sell_price = np.maximum(costs.vix_call_fill(mark, "sell")[0], 0.0)

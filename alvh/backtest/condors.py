@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from alvh import market as mm
-from alvh.backtest.inputs import DAYS_PER_YEAR, MarketPath
+from alvh.backtest.inputs import DAYS_PER_YEAR, MarketPath, ragged
 from alvh.backtest.presets import CondorPreset, CondorSchedule, condor_schedule
 from alvh.costs import CostModel
 from alvh.pricing import bsm_greeks
@@ -254,8 +254,7 @@ def _trade_days(schedule: CondorSchedule, n_days: int):
     """(trade, session) pairs from each entry to its planned exit (or the last session)."""
     last = np.minimum(schedule.planned_exit, n_days - 1)
     counts = last - schedule.entry + 1
-    trade = np.repeat(np.arange(len(schedule)), counts)
-    offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    trade, offset = ragged(counts)
     return trade, schedule.entry[trade] + offset, offset, counts
 
 

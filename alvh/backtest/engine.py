@@ -21,7 +21,7 @@ import pandas as pd
 
 from alvh import calendar
 from alvh.backtest import metrics as m
-from alvh.backtest.attribution import attribution_summary, attribution_trades
+from alvh.backtest.attribution import SIZE_CHANGES, attribution_summary, attribution_trades
 from alvh.backtest.candidates import FORWARD_SOURCES, HedgeCandidates, hedge_candidates
 from alvh.backtest.condors import CondorTrades, condor_trades
 from alvh.backtest.events import (
@@ -234,7 +234,7 @@ def _variant_metrics(
         "hedge_cost_per_year_usd": float(-sleeve.pnl.sum() / years) + 0.0 if years > 0 else np.nan,
         "premium_per_year": per_year(sleeve.premium),
         "final_equity": float(equity[-1]),
-        "hedge_trades": int(sleeve.trades["action"].isin(["buy", "monetise", "roll_sell"]).sum())
+        "hedge_trades": int(sleeve.trades["action"].isin(SIZE_CHANGES).sum())
         if len(sleeve.trades)
         else 0,
         "budget_capped_days": int(sleeve.capped["day"].nunique()) if len(sleeve.capped) else 0,
@@ -432,40 +432,21 @@ def run_backtest(
     losses = event_losses(curves, path.days, events)
     hedged = [name for name in results if name != REFERENCE]
     claim_variant = CLAIM_VARIANT if CLAIM_VARIANT in results else (hedged or [REFERENCE])[-1]
-    claim = claim_check(
-        drawdowns,
-        events,
-        claim_variant,
-        float(results[claim_variant].metrics["hedge_cost_per_year"]),
-        config.events,
-    )
+
+    def check(table: pd.DataFrame, name: str, keys: tuple[str, ...] | None = None) -> dict:
+        cost = float(results[name].metrics["hedge_cost_per_year"])
+        out = claim_check(table, events, name, cost, config.events)
+        return out if keys is None else {k: out[k] for k in keys}
+
+    claim = check(drawdowns, claim_variant)
     # The same check on the loss from the pre-event close (a hedge gain given back inside
     # the window does not count against it): reported beside the method's drawdown reading.
     if detail:
-        on_loss = claim_check(
-            losses,
-            events,
-            claim_variant,
-            float(results[claim_variant].metrics["hedge_cost_per_year"]),
-            config.events,
+        claim["on_loss_from_event_start"] = check(
+            losses, claim_variant, ("median", "min", "max", "verdict", "n_events")
         )
-        claim["on_loss_from_event_start"] = {
-            k: on_loss[k] for k in ("median", "min", "max", "verdict", "n_events")
-        }
-    claim["by_variant"] = {
-        name: {
-            k: v
-            for k, v in claim_check(
-                drawdowns,
-                events,
-                name,
-                float(results[name].metrics["hedge_cost_per_year"]),
-                config.events,
-            ).items()
-            if k in ("median", "min", "max", "verdict", "drawdown_saved_per_1pct_cost")
-        }
-        for name in hedged
-    }
+    by_variant = ("median", "min", "max", "verdict", "drawdown_saved_per_1pct_cost")
+    claim["by_variant"] = {name: check(drawdowns, name, by_variant) for name in hedged}
     fee = config.costs.fee_per_contract
     attribution = (
         pd.concat(
@@ -476,7 +457,7 @@ def run_backtest(
         if detail
         else pd.DataFrame()
     )
-    summary = attribution_summary(attribution) if detail else {}
+    summary = attribution_summary(attribution)  # an empty table when not `detail`
     timings["events_and_attribution"] = time.perf_counter() - clock
 
     run_id = config.run_id(inputs.start, inputs.end, inputs.signals.config.as_dict())

@@ -33,14 +33,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from alvh import market as mm
-from alvh.backtest.candidates import HedgeCandidates, empty_candidates
+from alvh.backtest.candidates import HedgeCandidates, empty_candidates, price_calls
 from alvh.backtest.condors import CondorSleeve, CondorTrades
-from alvh.backtest.inputs import MarketPath
+from alvh.backtest.inputs import MarketPath, ragged
 from alvh.costs import CostModel
 from alvh.errors import UsageError
 from alvh.layers import LayerConfig
-from alvh.pricing import black76_price
 from alvh.valuation import ModelParams
 
 __all__ = [
@@ -127,7 +125,7 @@ class HedgeRules:
 
     vxth: VxthRule = field(default_factory=VxthRule)
     rebalance_tolerance: float = 0.10
-    # Orders smaller than this share of the unhedged equity are not placed (fractional sizes
+    # Orders smaller than this share of the variant's equity are not placed (fractional sizes
     # would otherwise produce orders of cents).
     min_order_fraction: float = 1e-5
 
@@ -536,8 +534,7 @@ def _sleeve_arrays(
 
     # Lot-days on which a lot is held at the close: s .. close − 1 (close = n when still open).
     held_days = np.minimum(close, n) - s
-    lot_of = np.repeat(np.arange(len(s)), held_days)
-    offset = np.arange(held_days.sum()) - np.repeat(np.cumsum(held_days) - held_days, held_days)
+    lot_of, offset = ragged(held_days)
     rows = cand.row0[s][lot_of] + offset
     day = s[lot_of] + offset
     held_value = qty[lot_of] * MULTIPLIER * cand.mark[rows]
@@ -571,20 +568,16 @@ def _sleeve_arrays(
     # along today's curve towards spot VIX — its basis shrinks as under the §2.2 mean-reversion
     # curve, 1 − e^{−κτ}) and the rest.
     steps = np.where(closed, close - s, n - 1 - s)
-    step_lot = np.repeat(np.arange(len(s)), steps)
-    step_off = np.arange(steps.sum()) - np.repeat(np.cumsum(steps) - steps, steps)
+    step_lot, step_off = ragged(steps)
     r0 = cand.row0[s][step_lot] + step_off
     d0 = s[step_lot] + step_off
     weight = qty[step_lot] * MULTIPLIER
     k = cand.strike[s][step_lot]
     f, tau0, tau1 = cand.forward[r0], cand.tau[r0], cand.tau[r0 + 1]
-    vix, vvix, rate = path.vix[d0], path.vvix[d0], path.rate[d0]
+    vix = path.vix[d0]
 
     def price(fwd, tau):
-        vol = mm.vix_option_vol(
-            k, fwd, tau, vvix, params.vix_vol_default, params.vvix_multiplier, params.vix_skew
-        )
-        return black76_price(fwd, k, tau, rate, vol, True)
+        return price_calls(path, d0, k, fwd, tau, params)[0]
 
     kappa = params.vx.kappa
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -23,7 +23,7 @@ from alvh.marketdata import (
     SERIES_USED,
 )
 
-__all__ = ["SERIES", "BacktestInputs", "MarketPath", "load_inputs", "market_path"]
+__all__ = ["SERIES", "BacktestInputs", "MarketPath", "load_inputs", "market_path", "ragged"]
 
 # The daily marks and the backtest read the same inputs under the same carry limits.
 SERIES = SERIES_USED
@@ -73,6 +73,15 @@ class BacktestInputs:
     path: MarketPath
     futures: pd.DataFrame  # trade_date, expiry, settle (VX, observed from 2007-03-26)
     signals: signals.SignalHistory
+
+
+def ragged(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, offset) per row of a ragged layout in which item i owns `counts[i]` consecutive
+    rows: a trade's sessions, a call's life, a lot's holding days."""
+    counts = np.asarray(counts, dtype=np.int64)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return owner, offset
 
 
 def _fresh(values: np.ndarray, stale: np.ndarray, limit: int) -> np.ndarray:

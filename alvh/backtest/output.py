@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from alvh.backtest.engine import REFERENCE, BacktestResult
+from alvh.backtest.events import reduction
 
 __all__ = ["summary_json", "write_outputs"]
 
@@ -50,7 +51,6 @@ def summary_json(result: BacktestResult) -> dict[str, object]:
     for ev in result.events.itertuples():
         dd = result.event_drawdowns.loc[ev.event]
         loss = result.event_losses.loc[ev.event]
-        unhedged = dd[REFERENCE]
         events.append(
             {
                 "event": ev.event,
@@ -58,7 +58,7 @@ def summary_json(result: BacktestResult) -> dict[str, object]:
                 "end": pd.Timestamp(ev.end).date(),
                 "drawdown": {name: dd[name] for name in result.variants},
                 "reduction": {
-                    name: (1.0 - dd[name] / unhedged) if unhedged < 0 else None
+                    name: float(reduction(dd[name], dd[REFERENCE]))
                     for name in result.variants
                     if name != REFERENCE
                 },
