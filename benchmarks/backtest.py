@@ -13,53 +13,23 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
-from datetime import date
 from pathlib import Path
+
+from bundled import bundled_warehouse, timed
 
 from alvh.backtest import BacktestConfig, load_inputs, run_backtest
 from alvh.backtest.hedges import VARIANTS
 from alvh.warehouse import connect
 
-AS_OF = date(2026, 11, 25)
 REPEATS = 5
 ONE_TARGET_S = 0.5
 ALL_TARGET_S = 2.0
 
 
-def _bundled_warehouse(home: Path) -> Path:
-    from alvh.ingest import ingest
-    from alvh.settings import Settings
-    from alvh.warehouse import open_warehouse
-
-    settings = Settings(home=home)
-    con = open_warehouse(settings.warehouse_path)
-    try:
-        report = ingest(con, settings, AS_OF, mode="snapshot")
-    finally:
-        con.close()
-    if report.exit_code != 0:
-        raise SystemExit(f"loading the bundled snapshot failed: {report.reject_messages[:3]}")
-    return settings.warehouse_path
-
-
-def _timed(repeats: int, work) -> tuple[float, float, object]:
-    """(first run, best of `repeats`, result of the best run)."""
-    times, best, result = [], float("inf"), None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        out = work()
-        elapsed = time.perf_counter() - started
-        times.append(elapsed)
-        if elapsed < best:
-            best, result = elapsed, out
-    return times[0], best, result
-
-
 def run(warehouse: Path, preset: str) -> None:
     con = connect(warehouse, read_only=True)
     try:
-        read_first, read_s, inputs = _timed(REPEATS, lambda: load_inputs(con))
+        read_first, read_s, inputs = timed(REPEATS, lambda: load_inputs(con))
     finally:
         con.close()
     days = len(inputs.path)
@@ -74,7 +44,7 @@ def run(warehouse: Path, preset: str) -> None:
     worst_one = 0.0
     for names in rows:
         config = BacktestConfig(preset=preset, variants=names)
-        _, best, result = _timed(REPEATS, lambda c=config: run_backtest(inputs, c))
+        _, best, result = timed(REPEATS, lambda c=config: run_backtest(inputs, c))
         stages = ", ".join(f"{k} {v * 1000:.0f}" for k, v in result.timings.items())
         label = (
             "all five"
@@ -106,7 +76,7 @@ def main() -> None:
         run(args.warehouse, args.preset)
         return
     with tempfile.TemporaryDirectory() as home:
-        run(_bundled_warehouse(Path(home)), args.preset)
+        run(bundled_warehouse(Path(home)), args.preset)
 
 
 if __name__ == "__main__":

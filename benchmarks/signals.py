@@ -12,51 +12,24 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
+
+from bundled import AS_OF, bundled_warehouse, timed
 
 from alvh import signals
 from alvh.warehouse import connect
 
-AS_OF = date(2026, 11, 25)
 REPEATS = 5
-
-
-def _bundled_warehouse(home: Path) -> Path:
-    from alvh.ingest import ingest
-    from alvh.settings import Settings
-    from alvh.warehouse import open_warehouse
-
-    settings = Settings(home=home)
-    con = open_warehouse(settings.warehouse_path)
-    try:
-        report = ingest(con, settings, AS_OF, mode="snapshot")
-    finally:
-        con.close()
-    if report.exit_code != 0:
-        raise SystemExit(f"loading the bundled snapshot failed: {report.reject_messages[:3]}")
-    return settings.warehouse_path
-
-
-def _timed(repeats: int, work) -> tuple[float, float, object]:
-    """(first run, best of `repeats`, result): the first run pays one-off costs such as
-    building the trading calendar, so both are shown."""
-    times, result = [], None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = work()
-        times.append(time.perf_counter() - started)
-    return times[0], min(times), result
 
 
 def run(warehouse: Path, as_of: date) -> None:
     con = connect(warehouse, read_only=True)
     try:
-        read_first, read_s, inputs = _timed(REPEATS, lambda: signals.load_signal_inputs(con, as_of))
+        read_first, read_s, inputs = timed(REPEATS, lambda: signals.load_signal_inputs(con, as_of))
     finally:
         con.close()
-    _, compute_s, result = _timed(REPEATS, lambda: signals.compute_signals(inputs))
+    _, compute_s, result = timed(REPEATS, lambda: signals.compute_signals(inputs))
     days = len(result.index)
     panel_rows = len(inputs.panel.values)
     print(f"signals S1-S6, {result.index[0].date()} -> {result.index[-1].date()} (as_of {as_of})")
@@ -104,7 +77,7 @@ def main() -> None:
         run(args.warehouse, args.as_of)
         return
     with tempfile.TemporaryDirectory() as home:
-        run(_bundled_warehouse(Path(home)), args.as_of)
+        run(bundled_warehouse(Path(home)), args.as_of)
 
 
 if __name__ == "__main__":

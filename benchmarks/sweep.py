@@ -14,10 +14,10 @@ import argparse
 import os
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 import numpy as np
+from bundled import bundled_warehouse
 
 
 def main() -> None:
@@ -30,9 +30,6 @@ def main() -> None:
     from prefect.testing.utilities import prefect_test_harness
 
     from alvh.backtest.sweep import tabulate
-    from alvh.ingest import ingest
-    from alvh.settings import Settings
-    from alvh.warehouse import open_warehouse
     from flows.sweep import run_sweep
 
     n = options.size
@@ -42,17 +39,14 @@ def main() -> None:
         "layers.hedge_budget_pct": np.round(np.linspace(0.05, 0.50, n), 4).tolist(),
     }
     with tempfile.TemporaryDirectory() as home:
-        settings = Settings(home=Path(home))
-        con = open_warehouse(settings.warehouse_path)
-        ingest(con, settings, date(2026, 11, 25), mode="snapshot")
-        con.close()
+        warehouse = bundled_warehouse(Path(home))
         grid = Path(home) / "grid.toml"
         lines = ['preset = "cndr"', 'variants = ["alvh"]', "[grid]"]
         lines += [f'"{key}" = {values}' for key, values in axes.items()]
         grid.write_text("\n".join(lines) + "\n")
         with prefect_test_harness(server_startup_timeout=180):
             started = time.perf_counter()
-            rows = run_sweep(grid, settings.warehouse_path, options.runner, options.workers)
+            rows = run_sweep(grid, warehouse, options.runner, options.workers)
             elapsed = time.perf_counter() - started
     table = tabulate(rows)
     configs = table["run_id"].nunique()
