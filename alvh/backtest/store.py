@@ -1,4 +1,4 @@
-"""Backtest results in the warehouse (migration 0006): one run per configuration, replaced whole.
+"""Backtest results in the warehouse (migration 0005): one run per configuration, replaced whole.
 
 The run id fingerprints the configuration (`BacktestConfig.run_id`), so running the same
 configuration again deletes its rows and inserts the new ones in one transaction: idempotent,
