@@ -10,8 +10,8 @@ item whose publisher cannot be reached; `auto` tries the live publisher and fall
 snapshot per series, saying so.
 
 An item whose input is exactly what an earlier run loaded cleanly — same file bytes, catalogue
-entry, release calendar and ingest code (its fingerprint), no row quarantined then, nothing
-since changed in its stored rows, and that run's day no later than this one — is recorded as
+entry, release calendar and ingest code (its fingerprint), no row quarantined then, as many
+stored rows as it loaded, and that run's day no later than this one — is recorded as
 unchanged without being validated and written again: loading it again could not change a row.
 That keeps a daily run on unchanged data quick (offline on the bundled snapshot, or the monthly
 series that FRED republishes as they were). `revalidate=True` (`alvh ingest --revalidate`)
@@ -35,7 +35,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from alvh import calendar
 from alvh.catalogue import (
     CPI_RELEASE_FILE,
     FOMC_FILE,
@@ -48,6 +47,7 @@ from alvh.resources import read_sql_statements, sql_dir
 from alvh.settings import Settings
 from alvh.sources.base import BadFile, RawTable, SourceUnavailable
 from alvh.sources.snapshot import read_snapshot_file
+from alvh.status import sessions_stale, stale_tolerance
 from alvh.validate import (
     REJECT_COLUMNS,
     reject_where,
@@ -207,10 +207,7 @@ def ingest(
         event: con.execute(sql["cpi_release_calendar"], {"event_type": event}).df()
         for event in ("CPI", "PPI")
     }
-    stale_after = {
-        "daily": settings.stale_after_trading_days_daily,
-        "monthly": settings.stale_after_trading_days_monthly,
-    }
+    stale_after = stale_tolerance(settings)
     for spec in SERIES:
         calendar_for = {"cpi_release": "CPI", "ppi_release": "PPI"}.get(spec.known)
         items.append(
@@ -255,12 +252,15 @@ class _Writer:
 
         Its run's day must be no later than `as_of` (no row it took can be "future" now), it
         must have quarantined nothing (those rows are checked and reported again), and the
-        item's stored rows must still number what it loaded (nothing else changed them).
+        item's stored rows must still number what it loaded (only ingest writes them; the count
+        catches rows deleted behind its back).
         """
         if not self.reuse or fingerprint is None:
             return None
         if self._loaded is None:
-            self._loaded = self._latest_loads()
+            latest = self.con.execute(self.sql["latest_items"], {"run_id": self.run_id})
+            # latest_items' columns are the item name, then _Loaded's fields in order
+            self._loaded = {row[0]: _Loaded(*row[1:]) for row in latest.fetchall()}
         found = self._loaded.get(item)
         if (
             found is None
@@ -272,15 +272,6 @@ class _Writer:
         ):
             return None
         return found
-
-    def _latest_loads(self) -> dict[str, _Loaded]:
-        stored = {
-            item: (rows, last)
-            for item, rows, last in self.con.execute(self.sql["stored_items"]).fetchall()
-        }
-        latest = self.con.execute(self.sql["latest_items"], {"run_id": self.run_id}).fetchall()
-        # latest_items' columns are _Loaded's first fields, in order, after the item name
-        return {row[0]: _Loaded(*row[1:], *stored.get(row[0], (0, None))) for row in latest}
 
     def unchanged(self, result: ItemResult, loaded: _Loaded, started: float) -> ItemResult:
         """Record `result` as the same input as `loaded`: every row unchanged, none written."""
@@ -489,11 +480,10 @@ def _ingest_series(
     fingerprint = _fingerprint(raw, spec, column, withhold_flag, release_calendar)
     loaded = writer.loaded_before(spec.series_id, fingerprint, as_of)
     if loaded is not None:
-        last = pd.Series(pd.to_datetime([loaded.last_date] if loaded.last_date else []))
         note = _join(
             note,
             _withheld_note(loaded.withheld, withhold_flag),
-            _staleness_note(spec, last, as_of, stale_after),
+            _staleness_note(spec, loaded.last_date, as_of, stale_after),
         )
         result = ItemResult(
             spec.series_id, raw.publisher, raw.origin, status, note, content_hash=fingerprint
@@ -515,10 +505,11 @@ def _ingest_series(
             "source": raw.publisher,
         }
     )
+    newest = good["date"].max().date() if len(good) else None
     note = _join(
         note,
         _withheld_note(checked.withheld, withhold_flag),
-        _staleness_note(spec, good["date"], as_of, stale_after),
+        _staleness_note(spec, newest, as_of, stale_after),
     )
     result = ItemResult(
         spec.series_id,
@@ -535,16 +526,12 @@ def _ingest_series(
 
 
 def _staleness_note(
-    spec: SeriesSpec, dates: pd.Series, as_of: date, stale_after: dict[str, int]
+    spec: SeriesSpec, last: date | None, as_of: date, stale_after: dict[str, int]
 ) -> str:
-    """A feed whose newest value is older than its tolerance is loaded but called stale."""
-    if dates.empty:
+    """A feed whose newest value (`last`) is older than its tolerance is loaded but called stale."""
+    if last is None:
         return f"stale feed: no values up to {as_of}"
-    last = dates.max().date()
-    since = (
-        last if spec.frequency == "daily" else (pd.Timestamp(last) + pd.offsets.MonthEnd(0)).date()
-    )
-    lag = calendar.trading_days_between(since, as_of)
+    lag = sessions_stale(last, spec.frequency, as_of)
     if lag > stale_after[spec.frequency]:
         return f"stale feed: newest value {last}, {lag} sessions before {as_of}"
     return ""
@@ -674,8 +661,9 @@ def _ingest_vix_futures(reader: _Reader, writer: _Writer, as_of: date) -> ItemRe
 
 def _calendar_rows(
     reader: _Reader, writer: _Writer, item: str, relative: str, as_of: date, required: list[str]
-) -> tuple[RawTable, pd.Series, pd.DataFrame] | ItemResult:
-    """The calendar's validated dates, or the item's result when it is refused or unchanged."""
+) -> tuple[RawTable, str | None, pd.Series, pd.DataFrame] | ItemResult:
+    """The calendar (with its fingerprint) and its validated dates, or the item's result when
+    it is refused or unchanged."""
     started = time.perf_counter()
     try:
         raw = reader.snapshot(relative)
@@ -684,17 +672,16 @@ def _calendar_rows(
             raise BadFile(raw.origin, "missing_column", f"no '{missing}' column", column=missing)
     except BadFile as exc:
         return writer.whole_file_failed(item, "snapshot", exc, started)
-    loaded = writer.loaded_before(item, _fingerprint(raw, item), as_of)
+    fingerprint = _fingerprint(raw, item)
+    loaded = writer.loaded_before(item, fingerprint, as_of)
     if loaded is not None:
-        result = ItemResult(
-            item, "snapshot", raw.origin, "loaded", content_hash=loaded.content_hash
-        )
+        result = ItemResult(item, "snapshot", raw.origin, "loaded", content_hash=fingerprint)
         return writer.unchanged(result, loaded, started)
     scheduled = raw.frame.get("status", pd.Series("", index=raw.frame.index)).str.startswith(
         "scheduled"
     )
     dates, rejects = validate_dated_rows(raw, as_of, future_allowed=scheduled)
-    return raw, dates, rejects
+    return raw, fingerprint, dates, rejects
 
 
 def _ingest_fomc(reader: _Reader, writer: _Writer, as_of: date) -> ItemResult:
@@ -704,7 +691,7 @@ def _ingest_fomc(reader: _Reader, writer: _Writer, as_of: date) -> ItemResult:
     rows = _calendar_rows(reader, writer, item, FOMC_FILE, as_of, ["unscheduled"])
     if isinstance(rows, ItemResult):
         return rows
-    raw, dates, rejects = rows
+    raw, fingerprint, dates, rejects = rows
     ok = dates.notna()
     status = raw.frame.get("status", pd.Series("", index=raw.frame.index))
     incoming = pd.DataFrame(
@@ -717,9 +704,7 @@ def _ingest_fomc(reader: _Reader, writer: _Writer, as_of: date) -> ItemResult:
             "source": "snapshot",
         }
     )
-    result = ItemResult(
-        item, "snapshot", raw.origin, "loaded", content_hash=_fingerprint(raw, item)
-    )
+    result = ItemResult(item, "snapshot", raw.origin, "loaded", content_hash=fingerprint)
     return writer.write(result, "ingest/event_calendar_write.sql", incoming, rejects, started)
 
 
@@ -730,7 +715,7 @@ def _ingest_cpi_calendar(reader: _Reader, writer: _Writer, as_of: date) -> ItemR
     rows = _calendar_rows(reader, writer, item, CPI_RELEASE_FILE, as_of, ["reference_month"])
     if isinstance(rows, ItemResult):
         return rows
-    raw, dates, rejects = rows
+    raw, fingerprint, dates, rejects = rows
     month, month_rejects = validate_secondary_dates(raw, dates, "reference_month", month_only=True)
     rejects = pd.concat([rejects, month_rejects], ignore_index=True)
     bad = month.isna().to_numpy()
@@ -745,7 +730,5 @@ def _ingest_cpi_calendar(reader: _Reader, writer: _Writer, as_of: date) -> ItemR
             "source": "snapshot",
         }
     )
-    result = ItemResult(
-        item, "snapshot", raw.origin, "loaded", content_hash=_fingerprint(raw, item)
-    )
+    result = ItemResult(item, "snapshot", raw.origin, "loaded", content_hash=fingerprint)
     return writer.write(result, "ingest/event_calendar_write.sql", incoming, rejects, started)

@@ -37,15 +37,10 @@ def series_status(
     For a monthly series the count starts at the end of its last month.
     """
     rows = con.execute(read_sql("queries/series_status.sql")).fetchall()
-    tolerance = {
-        "daily": settings.stale_after_trading_days_daily,
-        "monthly": settings.stale_after_trading_days_monthly,
-    }
+    tolerance = stale_tolerance(settings)
     result = []
     for series_id, first, last, n_rows, source, frequency in rows:
-        # A monthly value describes its whole month: count from the month's end.
-        since = last if frequency == "daily" else _month_end(last)
-        stale_days = calendar.trading_days_between(since, as_of)
+        stale_days = sessions_stale(last, frequency, as_of)
         result.append(
             SeriesStatus(
                 series_id,
@@ -59,6 +54,23 @@ def series_status(
             )
         )
     return result
+
+
+def stale_tolerance(settings: Settings) -> dict[str, int]:
+    """Sessions a series may lag `as_of`, by frequency, before it is called stale."""
+    return {
+        "daily": settings.stale_after_trading_days_daily,
+        "monthly": settings.stale_after_trading_days_monthly,
+    }
+
+
+def sessions_stale(last: date, frequency: str, as_of: date) -> int:
+    """NYSE sessions after a series' newest value `last` up to `as_of` (0 when none are).
+
+    A monthly value describes its whole month, so its count starts at the month's end.
+    """
+    since = last if frequency == "daily" else _month_end(last)
+    return calendar.trading_days_between(since, as_of)
 
 
 def _month_end(day: date) -> date:

@@ -126,6 +126,7 @@ def test_full_bundled_snapshot_covers_what_the_method_needs(snapshot_con):
         "SKEW",
     ):
         assert coverage[series][2] > 100, series
+    assert {spec.series_id for spec in catalogue.SERIES} <= set(coverage)
     first_future = snapshot_con.execute("SELECT min(trade_date) FROM vix_futures").fetchall()
     assert first_future[0][0].year == 2007
 
@@ -175,6 +176,18 @@ def test_future_scheduled_fomc_meetings_are_kept_but_past_rows_may_not_be_in_the
     fomc = tables["event_calendar"].query("event_type == 'FOMC'")
     scheduled = fomc[fomc["status"] == "scheduled"]
     assert scheduled["event_date"].min() == pd.Timestamp("2026-09-16")
+
+
+def test_a_monthly_value_is_stale_from_the_end_of_its_month():
+    """October 2025 CPI on 31 Dec 2025: 19 November sessions (Thanksgiving closed) and 22 in
+    December (Christmas closed) after 31 Oct — 41, inside the 45-session tolerance. Counted from
+    1 October it would be 22 October sessions more (63): stale."""
+    from alvh.status import sessions_stale
+
+    assert sessions_stale(date(2025, 10, 1), "monthly", date(2025, 12, 31)) == 41
+    assert sessions_stale(date(2025, 10, 1), "daily", date(2025, 12, 31)) == 63
+    assert 41 <= Settings.model_fields["stale_after_trading_days_monthly"].default < 63
+    assert sessions_stale(date(2025, 12, 31), "daily", date(2025, 12, 31)) == 0
 
 
 # --- bad input: one test per rule ---------------------------------------------------------------
@@ -425,6 +438,21 @@ def test_an_unchanged_file_is_recorded_as_unchanged_without_being_validated_agai
     ]
     assert second.total("unchanged") == first.total("inserted")
     assert second.total("inserted") == second.total("updated") == second.total("rejected") == 0
+    # Apart from naming the run it reused, each item says what the full load said (staleness,
+    # withheld rows) and counts the same rows.
+    for full, reused in zip(first.items, second.items, strict=True):
+        kept = "; ".join(p for p in reused.note.split("; ") if not p.startswith(REUSED))
+        assert (reused.item, kept, reused.status, reused.source) == (
+            full.item,
+            full.note,
+            full.status,
+            full.source,
+        )
+        assert (reused.unchanged, reused.missing, reused.withheld) == (
+            full.inserted,
+            full.missing,
+            full.withheld,
+        ), full.item
     for name in before:
         pd.testing.assert_frame_equal(before[name], after[name])
     # the record says what was read, as a full load would

@@ -28,27 +28,35 @@ SELECT $run_id, $item, $origin, line, column_name, rule, raw_value, message, $re
 FROM rejects;
 
 -- @statement latest_items
--- Each item's most recent record from an earlier run, with that run's day: the candidate for
--- reuse when today's input has the same fingerprint.
-SELECT i.item, i.content_hash, i.status, i.rejected, i.inserted + i.updated + i.unchanged AS rows,
-       i.missing, i.withheld, i.run_id, r.as_of
-FROM ingest_run_items AS i
-JOIN ingest_runs AS r USING (run_id)
-WHERE i.run_id <> $run_id
-QUALIFY row_number() OVER (PARTITION BY i.item ORDER BY r.started_at DESC, i.run_id DESC) = 1;
-
--- @statement stored_items
--- What each item's rows look like in the warehouse now: how many, and the newest date.
-SELECT series_id AS item, count(*) AS stored_rows, max(obs_date) AS last_date
-FROM observations
-GROUP BY series_id
-UNION ALL
-SELECT 'VIX_FUTURES', count(*), max(trade_date)
-FROM vix_futures
-UNION ALL
-SELECT event_type || '_CALENDAR', count(*), max(event_date)
-FROM event_calendar
-GROUP BY event_type;
+-- Each item's most recent record from an earlier run, with that run's day and what the item's
+-- rows look like in the warehouse now (how many, the newest date): the candidate for reuse
+-- when today's input has the same fingerprint.
+WITH latest AS (
+    SELECT i.item, i.content_hash, i.status, i.rejected,
+           i.inserted + i.updated + i.unchanged AS rows, i.missing, i.withheld, i.run_id, r.as_of
+    FROM ingest_run_items AS i
+    JOIN ingest_runs AS r USING (run_id)
+    WHERE i.run_id <> $run_id
+    QUALIFY row_number() OVER (PARTITION BY i.item ORDER BY r.started_at DESC, i.run_id DESC) = 1
+),
+stored AS (
+    SELECT series_id AS item, count(*) AS stored_rows, max(obs_date) AS last_date
+    FROM observations
+    GROUP BY series_id
+    UNION ALL
+    SELECT 'VIX_FUTURES', count(*), max(trade_date)
+    FROM vix_futures
+    UNION ALL
+    SELECT event_type || '_CALENDAR', count(*), max(event_date)
+    FROM event_calendar
+    GROUP BY event_type
+),
+final AS (
+    SELECT l.*, coalesce(s.stored_rows, 0) AS stored_rows, s.last_date
+    FROM latest AS l
+    LEFT JOIN stored AS s USING (item)
+)
+SELECT * FROM final;
 
 -- @statement cpi_release_calendar
 -- One release day per reference month. A rescheduled release leaves its old row behind (rows a
