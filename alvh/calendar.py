@@ -69,7 +69,8 @@ def _sessions() -> np.ndarray:
     """XNYS sessions in [CALENDAR_START, calendar_end()], sorted datetime64[D] (built once).
 
     Building a century of holidays costs about 0.2 s, paid by every short CLI command, so the
-    result is cached on disk under the package version and the range (a pure function of both).
+    result is cached on disk under the package version, this module's code and the range (a
+    pure function of the three: a change to the code below builds afresh).
     """
     import numpy as np
 
@@ -92,14 +93,16 @@ def _sessions() -> np.ndarray:
 
 
 def _cache_file() -> Path | None:
+    import hashlib
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         package = version("exchange-calendars")
-    except PackageNotFoundError:
+        code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    except (PackageNotFoundError, OSError):
         return None
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "alvh"
-    return root / f"xnys-{package}-{CALENDAR_START}-{calendar_end()}.npy"
+    return root / f"xnys-{package}-{code}-{CALENDAR_START}-{calendar_end()}.npy"
 
 
 def _build_sessions() -> np.ndarray:

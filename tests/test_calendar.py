@@ -336,3 +336,17 @@ def test_import_is_lazy():
         "assert c._sessions.cache_info().currsize == 0"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+
+
+def test_cached_sessions_are_what_the_calendar_code_builds(tmp_path, monkeypatch):
+    # Sessions are cached on disk (`_sessions`). The tests above read that cache, so it must
+    # equal a fresh build, and a change to this module's code must not be served the sessions
+    # an older version cached (a fixed holiday rule would otherwise never take effect).
+    np.testing.assert_array_equal(cal._sessions(), cal._build_sessions())
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    before = cal._cache_file()
+    assert before is not None and before.parent == tmp_path / "alvh"
+    edited = tmp_path / "calendar.py"
+    edited.write_bytes(Path(cal.__file__).read_bytes() + b"\n# a fixed holiday rule\n")
+    monkeypatch.setattr(cal, "__file__", str(edited))
+    assert cal._cache_file() != before
