@@ -45,9 +45,10 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         raise EnvironmentProblem(f"cannot open the warehouse {path}: {exc}") from exc
 
 
-# Connections inside a `transaction` block, by id: an entry lives only while its block runs
-# (which holds the connection), so an id cannot be reused by another connection meanwhile.
-_OPEN_TRANSACTIONS: set[int] = set()
+# Connections inside a `transaction` block, by id, with the first error a nested block ended
+# on: an entry lives only while its outermost block runs (which holds the connection), so an id
+# cannot be reused by another connection meanwhile.
+_OPEN_TRANSACTIONS: dict[int, BaseException | None] = {}
 
 
 @contextmanager
@@ -58,22 +59,37 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     nested transactions), so a function that writes in its own transaction can also be one part
     of a caller's. The outermost block alone commits or rolls back; an error inside reaches it
     and undoes all. (Asking DuckDB instead — a second BEGIN fails — would abort the caller's
-    transaction: any failed statement does.)
+    transaction: any failed statement does.) A nested block that failed dooms the whole
+    transaction even when the caller catches its error: its part cannot be undone alone, so the
+    outermost block rolls back and raises rather than commit half of it (or, after a failed
+    statement, let DuckDB's COMMIT discard everything without a word).
     """
-    if id(con) in _OPEN_TRANSACTIONS:
-        yield con
+    key = id(con)
+    if key in _OPEN_TRANSACTIONS:
+        try:
+            yield con
+        except BaseException as exc:
+            if _OPEN_TRANSACTIONS[key] is None:
+                _OPEN_TRANSACTIONS[key] = exc
+            raise
         return
     con.execute("BEGIN TRANSACTION")
-    _OPEN_TRANSACTIONS.add(id(con))
+    _OPEN_TRANSACTIONS[key] = None
     try:
         yield con
+        failed = _OPEN_TRANSACTIONS[key]
+        if failed is not None:
+            raise RuntimeError(
+                "a nested transaction block failed and its error was caught; the enclosing "
+                f"transaction is rolled back, not committed in part ({failed!r})"
+            ) from failed
     except BaseException:
         con.execute("ROLLBACK")
         raise
     else:
         con.execute("COMMIT")
     finally:
-        _OPEN_TRANSACTIONS.discard(id(con))
+        del _OPEN_TRANSACTIONS[key]
 
 
 def migration_files(directory: Path | None = None) -> list[tuple[int, str, Path]]:

@@ -117,3 +117,33 @@ def test_a_transaction_inside_another_joins_it(tmp_path):
     write(6)
     assert sorted(r[0] for r in con.execute("SELECT x FROM t").fetchall()) == [4, 5, 6]
     con.close()
+
+
+def test_a_nested_failure_caught_by_the_caller_still_undoes_everything(tmp_path):
+    """A nested block cannot be undone alone: if its error is caught inside the outer block, the
+    outer one rolls back and says so, rather than commit the nested block's half (a Python
+    error) or let DuckDB's COMMIT of an aborted transaction drop every row silently."""
+    con = connect(tmp_path / "t.duckdb")
+    con.execute("CREATE TABLE t (x INTEGER NOT NULL)")
+
+    def half_write() -> None:  # a writer that fails after its first statement
+        with transaction(con):
+            con.execute("INSERT INTO t VALUES (1)")
+            raise ValueError("the writer's second step failed")
+
+    def bad_statement() -> None:
+        with transaction(con):
+            con.execute("INSERT INTO t VALUES (NULL)")
+
+    for writer, error in ((half_write, ValueError), (bad_statement, duckdb.ConstraintException)):
+        with pytest.raises(RuntimeError, match="nested transaction block failed") as raised:
+            with transaction(con):
+                con.execute("INSERT INTO t VALUES (2)")
+                with pytest.raises(error):
+                    writer()
+        assert isinstance(raised.value.__cause__, error)
+        assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+    with transaction(con):  # the connection is usable again
+        con.execute("INSERT INTO t VALUES (3)")
+    assert con.execute("SELECT x FROM t").fetchall() == [(3,)]
+    con.close()
