@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 from publisher_server import PUBLISHER_FIXTURES, Body, Status, Truncated, html_page
 
+from alvh import catalogue
 from alvh.ingest import ingest
 from alvh.settings import Settings
 from alvh.warehouse import open_warehouse
@@ -97,24 +98,19 @@ def test_live_mode_with_an_unreachable_publisher_exits_4(live_settings, publishe
 def test_live_mode_with_a_bad_file_exits_3_and_loads_nothing(
     live_settings, publisher_server, behaviour, rule
 ):
-    for series in (
-        "DTB3",
-        "DGS3MO",
-        "DGS2",
-        "DGS10",
-        "DFF",
-        "DEXJPUS",
-        "CPIAUCSL",
-        "PPIFIS",
-        "PPIACO",
-    ):
-        publisher_server.fred(series, Status(503))
+    for spec in catalogue.SERIES:
+        if spec.live is not None and spec.live.publisher == "fred":
+            publisher_server.fred(spec.live.key, Status(503))
     publisher_server.cboe("VIX", behaviour)
-    report, _ = _run(live_settings, "live")
+    report, sources = _run(live_settings, "live")
     assert report.exit_code == 3
     vix = _item(report, "VIX")
     assert vix.status == "failed" and vix.inserted == 0
     assert f"rule: {rule}" in vix.reject_messages[0]
+    # VIX_OPEN reads the same refused file: neither series has a row in the fresh warehouse.
+    assert _item(report, "VIX_OPEN").status == "failed"
+    assert "VIX" not in sources and "VIX_OPEN" not in sources
+    assert "SPX_OPEN" in sources  # series with no live publisher still load from the snapshot
 
 
 def test_a_truncated_transfer_falls_back_in_auto(live_settings, publisher_server):

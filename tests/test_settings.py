@@ -65,3 +65,23 @@ def test_example_config_is_valid(tmp_path, monkeypatch):
     monkeypatch.setenv("ALVH_CONFIG", str(example))
     settings = load_settings()
     assert settings.smtp_security in ("starttls", "ssl", "none")
+
+
+def test_approvers_are_k_distinct_names_of_m(monkeypatch):
+    """Method §6.5: k of m named approvers. k may not exceed m, and a name counts once."""
+    monkeypatch.setenv("ALVH_APPROVERS", '["alice", "bob", "carol"]')
+    monkeypatch.setenv("ALVH_APPROVALS_REQUIRED", "2")
+    settings = load_settings()
+    assert (settings.approvers, settings.approvals_required) == (["alice", "bob", "carol"], 2)
+    with pytest.raises(Exception, match=r"approvals_required \(4\) exceeds the number"):
+        load_settings(approvals_required=4)
+    for approvers in (["alice", " alice"], ["alice", " "]):
+        with pytest.raises(Exception, match="distinct, non-empty"):
+            load_settings(approvers=approvers)
+
+
+def test_method_parameters_come_from_tables_or_nested_environment(tmp_path, monkeypatch):
+    (tmp_path / "alvh.toml").write_text("[signals]\ns1_vix_max = 24.0\n")
+    assert load_settings().signals == {"s1_vix_max": 24.0}
+    monkeypatch.setenv("ALVH_SIGNALS__S1_VIX_MAX", "22.5")
+    assert load_settings().signals == {"s1_vix_max": 22.5}
