@@ -85,3 +85,29 @@ def test_method_parameters_come_from_tables_or_nested_environment(tmp_path, monk
     assert load_settings().signals == {"s1_vix_max": 24.0}
     monkeypatch.setenv("ALVH_SIGNALS__S1_VIX_MAX", "22.5")
     assert load_settings().signals == {"s1_vix_max": 22.5}
+
+
+def test_the_example_configuration_documents_every_setting_with_its_default():
+    """alvh.toml.example names every setting; its method tables list every parameter with the
+    default in force (uncommented, they change nothing), so the file cannot drift from code."""
+    import re
+    import tomllib
+    from dataclasses import fields
+    from pathlib import Path
+
+    from alvh.costs import CostModel
+    from alvh.layers import LayerConfig
+    from alvh.settings import Settings
+    from alvh.signals import SignalConfig
+
+    text = (Path(__file__).resolve().parents[1] / "alvh.toml.example").read_text("utf-8")
+    documented = tomllib.loads(re.sub(r"(?m)^# (\w+ = )", r"\1", text))
+    secret_or_location = {"home", "smtp_password"}  # environment only (the file says why)
+    assert set(Settings.model_fields) - secret_or_location <= set(documented)
+    for table, parameters in (
+        ("signals", SignalConfig),
+        ("layers", LayerConfig),
+        ("costs", CostModel),
+    ):
+        assert documented[table] == {f.name: f.default for f in fields(parameters)}, table
+    assert documented["approvers"] == Settings.model_fields["approvers"].default_factory()
