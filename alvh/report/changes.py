@@ -14,28 +14,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 import duckdb
 import pandas as pd
 
 from alvh.numbers import finite_or_none
+from alvh.report.formatting import MINUS, iso, money, number
 from alvh.resources import read_sql_statements
 
 EARLIEST = date(1900, 1, 1)
-MINUS = "\u2212"
 # Book figures compared between runs: (key, label, formatter).
 _BOOK_FIGURES = (
-    ("value", "book value", "money"),
-    ("delta", "delta ($ per SPX point)", "num1"),
-    ("gamma", "gamma ($ per SPX point²)", "num3"),
-    ("vega", "vega ($ per vol point)", "num0"),
-    ("theta", "theta ($ per day)", "num0"),
-    ("risk_capital", "risk capital", "money"),
-    ("condor_vix_sensitivity", "condors' VIX +1 pt", "money"),
-    ("hedge_vix_sensitivity", "hedge's VIX +1 pt", "money"),
-    ("vega_offset_ratio", "vega-offset ratio", "num2"),
-    ("liquidity_ratio", "liquidity ratio", "num2"),
+    ("value", "book value", money),
+    ("delta", "delta ($ per SPX point)", partial(number, digits=1)),
+    ("gamma", "gamma ($ per SPX point²)", partial(number, digits=3)),
+    ("vega", "vega ($ per vol point)", partial(number, digits=0)),
+    ("theta", "theta ($ per day)", partial(number, digits=0)),
+    ("risk_capital", "risk capital", money),
+    ("condor_vix_sensitivity", "condors' VIX +1 pt", money),
+    ("hedge_vix_sensitivity", "hedge's VIX +1 pt", money),
+    ("vega_offset_ratio", "vega-offset ratio", partial(number, digits=2)),
+    ("liquidity_ratio", "liquidity ratio", partial(number, digits=2)),
 )
 
 
@@ -98,22 +99,6 @@ def _rows(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[dict
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _fmt(value: Any, style: str) -> str:
-    v = finite_or_none(value)
-    if v is None:
-        return "n/a"
-    digits = {"money": 0, "num0": 0, "num1": 1, "num2": 2, "num3": 3}[style]
-    if round(v, digits) == 0:
-        v = 0.0
-    sign = MINUS if v < 0 else ""
-    text = f"{abs(v):,.{digits}f}"
-    return f"{sign}${text}" if style == "money" else f"{sign}{text}"
-
-
-def _iso(value: Any) -> str:
-    return pd.Timestamp(value).date().isoformat()
-
-
 def previous_run(con: duckdb.DuckDBPyConnection, as_of: date) -> date | None:
     """The latest day before `as_of` with stored marks or layer states."""
     value = con.execute(_sql()["previous_run"], {"as_of": as_of}).fetchall()[0][0]
@@ -128,7 +113,7 @@ def stored_day_state(con: duckdb.DuckDBPyConnection, as_of: date) -> DayState | 
         return None
     totals = {k: finite_or_none(v) for k, v in book[0].items() if k != "as_of"} if book else {}
     positions = {
-        r["position_id"]: (r["kind"], int(r["quantity"]), _iso(r["expiry"]))
+        r["position_id"]: (r["kind"], int(r["quantity"]), iso(r["expiry"]))
         for r in _rows(con, "positions_on", as_of=as_of)
     }
     return DayState(
@@ -277,8 +262,8 @@ def _book_changes(before: DayState, current: DayState) -> list[Change]:
         ]
     )
     out = []
-    for key, label, style in _BOOK_FIGURES:
-        old, new = _fmt(b.get(key), style), _fmt(c.get(key), style)
+    for key, label, figure in _BOOK_FIGURES:
+        old, new = figure(b.get(key)), figure(c.get(key))
         if old != new:
             out.append(Change("book", label, old, new, why))
     return out
@@ -288,8 +273,8 @@ def _order_changes(con: duckdb.DuckDBPyConnection, previous: date, as_of: date) 
     out = []
     for o in _rows(con, "orders_since", previous=previous, as_of=as_of):
         verb = "buy to open" if o["action"] == "open" else "sell to close"
-        what = f"{verb} {o['quantity']} VIX {o['strike']:g} calls exp {_iso(o['expiry'])}"
-        proposed_on = _iso(o["as_of"])
+        what = f"{verb} {o['quantity']} VIX {o['strike']:g} calls exp {iso(o['expiry'])}"
+        proposed_on = iso(o["as_of"])
         if o["status"] == "executed":
             status = f"executed at {o['fill_price']:.2f}"
             why = f"approved by {o['approved_by'] or 'n/a'}; fill recorded"
@@ -318,9 +303,9 @@ def _revisions(con: duckdb.DuckDBPyConnection, previous: date, as_of: date) -> l
     out = []
     for r in _rows(con, "revisions", previous=previous, as_of=as_of):
         span = (
-            _iso(r["first_date"])
+            iso(r["first_date"])
             if r["first_date"] == r["last_date"]
-            else f"{_iso(r['first_date'])} to {_iso(r['last_date'])}"
+            else f"{iso(r['first_date'])} to {iso(r['last_date'])}"
         )
         out.append(
             Change(
@@ -328,7 +313,7 @@ def _revisions(con: duckdb.DuckDBPyConnection, previous: date, as_of: date) -> l
                 f"{r['series_id']}: {r['n']} value(s) revised ({span})",
                 f"{r['old_value']:g} ({r['old_sources']})",
                 f"{r['new_value']:g} ({r['new_sources']})",
-                f"largest revision on {_iso(r['largest_date'])}; replaced by ingest run(s) "
+                f"largest revision on {iso(r['largest_date'])}; replaced by ingest run(s) "
                 f"{r['runs']}",
             )
         )

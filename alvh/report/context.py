@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -28,7 +27,7 @@ from alvh import __version__, calendar
 from alvh.book import open_positions
 from alvh.engine import configs, run_layers
 from alvh.ingest import REUSED_NOTE
-from alvh.marketdata import load_market
+from alvh.marketdata import MarketSnapshot, load_market
 from alvh.marks import BOOK_TOTALS, mark_book
 from alvh.numbers import finite_or_none
 from alvh.report import charts
@@ -39,6 +38,7 @@ from alvh.report.changes import (
     previous_run,
     stored_day_state,
 )
+from alvh.report.formatting import iso, money, money_k, number, percent
 from alvh.resources import read_sql_statements
 from alvh.scenarios import (
     event_catalogue,
@@ -53,7 +53,6 @@ from alvh.valuation import ModelParams, build_legs
 
 log = logging.getLogger(__name__)
 
-MINUS = "\u2212"
 LAYER_TITLES = {"L1": "Base protection", "L2": "Acceleration", "L3": "Convexity roll"}
 LAYER_SECTIONS = {"L1": "§6.1", "L2": "§6.2", "L3": "§6.3"}
 LAYER_SIGNALS = {"L1": ("S1",), "L2": ("S2", "S3", "S5", "S6"), "L3": ("S4",)}
@@ -69,53 +68,6 @@ HEAT_EDGES = (-0.5, -0.25, -0.1, -0.02, 0.02, 0.1, 0.25, 0.5)
 HEAT_CLASSES = ("n4", "n3", "n2", "n1", "z", "p1", "p2", "p3", "p4")
 # Layer-state colours for the email, where no stylesheet applies (same as report.css).
 STATE_COLORS = {"active": "#1d5fa8", "armed": "#c98a00", "off": "#8a94a3"}
-
-
-# ---------------------------------------------------------------------------------------------
-# Formatting: one place for units and signs (U+2212 for minus, as typeset text should have)
-
-
-def money(x: Any, digits: int = 0, signed: bool = False) -> str:
-    """US dollars: `$1,234`, `−$1,234`, `+$1,234` when `signed`; `n/a` for no value."""
-    value = finite_or_none(x)
-    if value is None:
-        return "n/a"
-    if round(value, digits) == 0:
-        value = 0.0
-    sign = MINUS if value < 0 else ("+" if signed and value > 0 else "")
-    return f"{sign}${abs(value):,.{digits}f}"
-
-
-def money_k(x: Any) -> str:
-    """Thousands of dollars for dense tables: `−22.0k`, `+0.6k`."""
-    value = finite_or_none(x)
-    if value is None:
-        return "n/a"
-    k = value / 1000.0
-    if round(k, 1) == 0:
-        return "0.0k"
-    return f"{MINUS if k < 0 else '+'}{abs(k):,.1f}k"
-
-
-def number(x: Any, digits: int = 2, signed: bool = False) -> str:
-    value = finite_or_none(x)
-    if value is None:
-        return "n/a"
-    if round(value, digits) == 0:
-        value = 0.0
-    sign = MINUS if value < 0 else ("+" if signed and value > 0 else "")
-    return f"{sign}{abs(value):,.{digits}f}"
-
-
-def percent(x: Any, digits: int = 1, signed: bool = False) -> str:
-    value = finite_or_none(x)
-    return "n/a" if value is None else number(100 * value, digits, signed) + "%"
-
-
-def iso(d: Any) -> str:
-    if d is None or (isinstance(d, float) and math.isnan(d)):
-        return "n/a"
-    return pd.Timestamp(d).date().isoformat()
 
 
 @dataclass
@@ -148,6 +100,8 @@ class DayBook:
     assumptions: dict[str, Any]
     spx: float
     vix: float
+    # the market the computed marks used, for the scenarios to reuse (None when stored)
+    snapshot: MarketSnapshot | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +177,7 @@ def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Setting
         json.loads(json.dumps(marks.assumptions, default=str)),
         float(marks.snapshot.spx),
         float(marks.snapshot.vix),
+        marks.snapshot,
     )
 
 
@@ -964,7 +919,7 @@ def _scenarios(con, as_of: date, book: DayBook, fn: Footnotes) -> dict:
     )
     if not positions:
         return {"heat": [], "breakevens": [], "stress": [], "note": note, "empty": True}
-    snapshot = load_market(con, as_of)
+    snapshot = book.snapshot if book.snapshot is not None else load_market(con, as_of)
     params = ModelParams()
     legs = build_legs(positions)
     fit, moves = history_inputs(con, as_of)
@@ -1366,6 +1321,33 @@ def simulate_recent(
 # The whole context
 
 
+def _day_head(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    settings: Settings,
+    run_id: str | None,
+    fn: Footnotes,
+) -> tuple[DayBook, DayDecision, dict[str, Any]]:
+    """The day's book and decision, and the sections the email summary is made of (the report
+    and a later `alvh email` share them)."""
+    book = load_day_book(con, as_of, settings)
+    decision = load_day_decision(con, as_of, settings, book)
+    head = {
+        "title": f"ALVH Risk — daily report {as_of.isoformat()}",
+        "as_of": as_of.isoformat(),
+        "source_note": (
+            "from the rows the daily run stored"
+            if book.source == "stored" and decision.source == "stored"
+            else "computed for this report (the daily run has not stored this day; nothing "
+            "was written)"
+        ),
+        "header": _header(con, as_of, settings, run_id, fn),
+        "summary": _summary(book, decision, fn),
+        "layers": _layers(decision, settings, fn),
+    }
+    return book, decision, head
+
+
 def build_context(
     con: duckdb.DuckDBPyConnection,
     as_of: date,
@@ -1379,13 +1361,11 @@ def build_context(
     ingest ids, commit); the content hash leaves it out.
     """
     fn = Footnotes()
-    book = load_day_book(con, as_of, settings)
-    decision = load_day_decision(con, as_of, settings, book)
-    header = _header(con, as_of, settings, run_id, fn)
+    book, decision, head = _day_head(con, as_of, settings, run_id, fn)
+    header = head["header"]
     generated = datetime.now(UTC)
     context = {
-        "title": f"ALVH Risk — daily report {as_of.isoformat()}",
-        "as_of": as_of.isoformat(),
+        **head,
         "as_of_long": f"{as_of:%A} {as_of.day} {as_of:%B %Y}",
         "close": f"close of {as_of.isoformat()}",
         "version": __version__,
@@ -1403,15 +1383,6 @@ def build_context(
             "ingest_run_id": header["ingest"]["run_id"],
             "ingest_started": header["ingest"].get("started", "—"),
         },
-        "source_note": (
-            "from the rows the daily run stored"
-            if book.source == "stored" and decision.source == "stored"
-            else "computed for this report (the daily run has not stored this day; nothing "
-            "was written)"
-        ),
-        "header": header,
-        "summary": _summary(book, decision, fn),
-        "layers": _layers(decision, settings, fn),
         "adherence": _adherence(con, as_of),
         "signals": _signals(con, as_of, settings, decision, fn),
         "equity": _equity(con, as_of, settings, book, fn, simulate),
@@ -1476,20 +1447,5 @@ def summary_context(
     con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings
 ) -> dict[str, Any]:
     """The email summary without rendering the whole report (for a later `alvh email`)."""
-    fn = Footnotes()
-    book = load_day_book(con, as_of, settings)
-    decision = load_day_decision(con, as_of, settings, book)
-    header = _header(con, as_of, settings, None, fn)
-    partial = {
-        "as_of": as_of.isoformat(),
-        "title": f"ALVH Risk — daily report {as_of.isoformat()}",
-        "header": header,
-        "summary": _summary(book, decision, fn),
-        "layers": _layers(decision, settings, fn),
-        "source_note": (
-            "from the rows the daily run stored"
-            if book.source == "stored" and decision.source == "stored"
-            else "computed (the daily run has not stored this day)"
-        ),
-    }
-    return summary_from(partial)
+    _, _, head = _day_head(con, as_of, settings, None, Footnotes())
+    return summary_from(head)
