@@ -232,12 +232,8 @@ def test_changes_since_the_previous_run_name_what_and_why(home, rendered):
 # --- headless Chromium -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def chromium_dom(rendered, tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (scripts/install-system-deps.sh with a browser)")
-    result, _ = rendered
-    profile = tmp_path_factory.mktemp("chromium-profile")
+def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
+    """Headless Chromium with its own profile and nothing reaching out; `args` say what to do."""
     command = [
         CHROMIUM,
         "--headless",
@@ -249,10 +245,17 @@ def chromium_dom(rendered, tmp_path_factory):
         "--disable-component-update",
         "--disable-sync",
         f"--user-data-dir={profile}",
-        "--dump-dom",
-        result.html.as_uri(),
+        *args,
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.fixture(scope="module")
+def chromium_dom(rendered, tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (scripts/install-system-deps.sh with a browser)")
+    result, _ = rendered
+    done = chromium(tmp_path_factory.mktemp("chromium-profile"), "--dump-dom", result.html.as_uri())
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
@@ -284,23 +287,13 @@ def test_chromium_screenshot_has_the_layer_colours(rendered, tmp_path_factory):
 
     result, _ = rendered
     out = tmp_path_factory.mktemp("shot") / "page.png"
-    command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={out.parent / 'profile'}",
+    done = chromium(
+        out.parent / "profile",
         "--hide-scrollbars",
         "--window-size=1200,2200",
         f"--screenshot={out}",
         result.html.as_uri(),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    )
     assert done.returncode == 0 and out.exists(), done.stderr[-2000:]
     pixels = np.asarray(Image.open(out).convert("RGB")).astype(int)
     active = (abs(pixels - [0x1D, 0x5F, 0xA8]).sum(axis=2) < 12).sum()  # --state-active
@@ -327,6 +320,20 @@ def test_charts_are_deterministic_and_namespaced():
     assert "<metadata" not in first and "Date" not in first
     ids = re.findall(r'\bid="([^"]+)"', first)
     assert all(i.startswith("spark-x-") for i in ids)  # several charts share one page
+    assert ids == []  # no ids at all (alvh/report/svg.py): nothing to clash between charts
+
+
+def test_figures_have_a_typeset_minus_and_no_negative_zero():
+    from alvh.report.formatting import iso, money, money_k, number, percent
+
+    assert money(-1234.4) == "\u2212$1,234" and money(1234.6, signed=True) == "+$1,235"
+    assert money(-0.4) == "$0" and number(-0.004, 2, signed=True) == "0.00"  # rounds to zero
+    assert number(0.5, 2, signed=True) == "+0.50" and number(-1e6, 0) == "\u22121,000,000"
+    assert percent(-0.1234) == "\u221212.3%" and percent(0.05, 0, signed=True) == "+5%"
+    assert money_k(-22_040) == "\u221222.0k" and money_k(640) == "+0.6k" and money_k(12) == "0.0k"
+    for missing in (None, float("nan"), float("inf"), "x"):
+        assert money(missing) == number(missing) == percent(missing) == money_k(missing) == "n/a"
+    assert iso(None) == iso(float("nan")) == "n/a" and iso("2026-08-20 16:00") == "2026-08-20"
 
 
 def test_templates_fail_loudly_on_a_missing_value():
@@ -479,3 +486,29 @@ def test_the_banner_names_items_the_snapshot_served_when_live_publishers_failed(
     assert banner["title"].startswith("OFFLINE SNAPSHOT served for 1 item(s)")
     assert banner["lines"] == ["VIX: live unreachable (timeout): snapshot used"]
     assert header["ingest"]["run_id"] == "new" and header["ingest"]["mode"] == "auto"
+
+
+def test_the_header_names_the_ingest_run_that_served_the_day_not_a_later_one(tmp_path):
+    """Re-rendering a day after later ingest runs gives the same header (content hash)."""
+    from alvh.report.context import Footnotes, _header
+    from alvh.settings import Settings
+    from alvh.warehouse import open_warehouse
+
+    settings = Settings(home=tmp_path)
+    con = open_warehouse(settings.warehouse_path)
+    for run_id, as_of, mode, started in (
+        ("before", "2026-08-19", "auto", "2026-08-19 17:00"),
+        ("served", "2026-08-20", "snapshot", "2026-08-20 17:00"),
+        ("later", "2026-08-21", "auto", "2026-08-21 17:00"),
+    ):
+        con.execute(
+            "INSERT INTO ingest_runs (run_id, started_at, as_of, source_mode, status) "
+            "VALUES (?, ?, ?, ?, 'ok')",
+            [run_id, started, as_of, mode],
+        )
+    served = _header(con, DAY, settings, None, Footnotes())
+    none_yet = _header(con, date(2026, 8, 24), settings, None, Footnotes())
+    con.close()
+    assert served["ingest"]["run_id"] == "served" and served["ingest"]["mode"] == "snapshot"
+    assert served["banner"]["title"].startswith("OFFLINE SNAPSHOT")
+    assert none_yet["ingest"]["run_id"] == "later"  # no run reached the day: the latest one

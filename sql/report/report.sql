@@ -114,11 +114,11 @@ final AS (
 SELECT * FROM final ORDER BY series_id;
 
 -- @statement latest_ingest
--- the latest ingest run that could have served $as_of (its own as_of on or after it), else the
--- latest run of all
+-- the ingest run that served $as_of: the latest run of the first day on or after it (a run of a
+-- later day does not change an old day's report), else the latest run of all
 SELECT run_id, started_at, as_of, source_mode, status
 FROM ingest_runs
-ORDER BY (as_of >= $as_of) DESC, started_at DESC
+ORDER BY (as_of >= $as_of) DESC, CASE WHEN as_of >= $as_of THEN as_of END, started_at DESC
 LIMIT 1;
 
 -- @statement ingest_items
