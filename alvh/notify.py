@@ -370,14 +370,10 @@ def send_summary(
 
 
 def _record(con, as_of, settings, report, delivery: Delivery, host, security, started) -> None:
-    """One row in `deliveries` and one audit event, in one transaction (no secrets in either)."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'deliveries'"
-    ).fetchall()[0][0]
-    if not exists:
-        from alvh.warehouse import migrate
+    """One row in `deliveries` and one audit event, in one transaction (no secrets in either).
 
-        migrate(con)
+    `deliveries` is migration 0007's, applied when the warehouse is opened (`open_warehouse`,
+    a run's `acquire_warehouse`)."""
     sql = read_sql_statements("report/deliveries.sql")
     finished = datetime.now()
     with transaction(con):

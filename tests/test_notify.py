@@ -6,6 +6,7 @@ nowhere it should not be: logs, the .eml, the report, the warehouse.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email
 import ipaddress
@@ -387,6 +388,47 @@ def test_the_prefect_block_is_mapped_without_leaking(monkeypatch):
     assert credentials.username == USER
     assert credentials.password.get_secret_value() == PASSWORD
     assert PASSWORD not in repr(credentials)
+
+
+class EchoingSink(Sink):
+    """A careless server: accepts the login, then answers every message 451 with the password
+    and the base64 AUTH PLAIN blob it received in the reply text."""
+
+    def __init__(self):
+        super().__init__()
+        self.echo = ""
+
+    def authenticator(self, server, session, envelope, mechanism, auth_data):
+        result = super().authenticator(server, session, envelope, mechanism, auth_data)
+        login, password = auth_data.login, auth_data.password
+        blob = base64.b64encode(b"\0" + login + b"\0" + password).decode()
+        self.echo = f"{password.decode()} {blob} {base64.b64encode(password).decode()}"
+        return result
+
+    async def handle_DATA(self, server, session, envelope):
+        return f"451 4.3.0 busy; you said {self.echo}"
+
+
+def test_a_server_echoing_the_credentials_has_them_scrubbed(home, captured_logs):
+    """The password and its base64 forms never leave `send_summary` (docs/report.md, Secrets)."""
+    _, con, report = home
+    sink = EchoingSink()
+    with Server(sink, authenticator=sink.authenticator, auth_require_tls=False) as server:
+        settings = settings_for(
+            home,
+            smtp_host="127.0.0.1",
+            smtp_port=server.port,
+            smtp_security="none",
+            smtp_user=USER,
+        )
+        delivery = send_summary(con, DAY, settings, report, attempts=2, sleep=lambda s: None)
+    assert sink.logins == [(USER.encode(), True)] * 2 and PASSWORD in sink.echo
+    assert delivery.status == "failed" and delivery.attempts == 2
+    assert "451" in delivery.detail and "***" in delivery.detail  # the reply, scrubbed
+    stored = deliveries(con)[-1][3]
+    for form in sink.echo.split():
+        for text in (delivery.detail, *delivery.errors, stored, captured_logs.getvalue()):
+            assert form not in text
 
 
 def test_the_password_from_the_environment_is_never_written_anywhere(

@@ -6,6 +6,3 @@ INSERT INTO deliveries VALUES (
     $smtp_host, $smtp_security, $report_pdf, $content_hash, $eml_path, $detail, $started_at,
     $finished_at
 );
-
--- @statement latest_for_day
-SELECT * FROM deliveries WHERE as_of = $as_of ORDER BY finished_at DESC LIMIT 1;
