@@ -111,6 +111,7 @@ def test_charts_are_deterministic_well_formed_and_css_free():
             assert element.tag != f"{NS}style", name
             assert "style" not in element.attrib, f"{name}: style= on {element.tag}"
             assert element.get("id", name).startswith(name), f"{name}: unprefixed id"
+            assert "id" not in element.attrib, f"{name}: an id on {element.tag} (svg.py: none)"
         for t in root.iter(f"{NS}text"):
             family = t.get("font-family") or next(
                 g.get("font-family") for g in root.iter(f"{NS}g") if t in list(g)
