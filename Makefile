@@ -14,7 +14,7 @@ run: install
 
 test: install lint
 	bash scripts/install-system-deps.sh --test
-	$(BIN)/python -m pytest
+	ALVH_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .

@@ -370,8 +370,7 @@ def test_a_credentials_block_supplies_the_login(home, certificate):
 def test_the_prefect_block_is_mapped_without_leaking(monkeypatch):
     """load_prefect_email_block turns an EmailServerCredentials block into our credentials
     (the block's `load` is stubbed: no Prefect server in this test)."""
-    prefect_email = pytest.importorskip("prefect_email")
-    EmailServerCredentials = prefect_email.EmailServerCredentials
+    from prefect_email import EmailServerCredentials  # a dependency: must import
 
     from alvh.notify import load_prefect_email_block
 

@@ -7,6 +7,7 @@ The report is rendered once per module (module-scoped fixtures) to keep the file
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -232,6 +233,16 @@ def test_changes_since_the_previous_run_name_what_and_why(home, rendered):
 # --- headless Chromium -------------------------------------------------------------------------
 
 
+def _require_chromium() -> None:
+    """Skip where no browser is installed — except under `make test` (and so CI), which installs
+    one and sets ALVH_REQUIRE_BROWSER: there a missing browser fails instead of passing quietly."""
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("ALVH_REQUIRE_BROWSER"):
+        pytest.fail(f"chromium not found at {CHROMIUM}; scripts/install-system-deps.sh --test")
+    pytest.skip("chromium is not installed (scripts/install-system-deps.sh --test)")
+
+
 def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
     """Headless Chromium with its own profile and nothing reaching out; `args` say what to do."""
     command = [
@@ -252,8 +263,7 @@ def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def chromium_dom(rendered, tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (scripts/install-system-deps.sh with a browser)")
+    _require_chromium()
     result, _ = rendered
     done = chromium(tmp_path_factory.mktemp("chromium-profile"), "--dump-dom", result.html.as_uri())
     assert done.returncode == 0, done.stderr[-2000:]
@@ -280,8 +290,7 @@ def test_chromium_runs_no_script_from_a_position_name(chromium_dom):
 
 def test_chromium_screenshot_has_the_layer_colours(rendered, tmp_path_factory):
     """Pixels, not markup: the rendered page shows the state badges' colours."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed")
+    _require_chromium()
     import numpy as np
     from PIL import Image
 
