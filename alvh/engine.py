@@ -12,7 +12,7 @@ import duckdb
 from alvh import audit
 from alvh.costs import CostModel
 from alvh.layers import Holding, LayerConfig, LayerDecision, decide, layer_state_history
-from alvh.marks import mark_book
+from alvh.marks import BookMarks, mark_book
 from alvh.orders import expire_unapproved, record_proposals
 from alvh.resources import read_sql_statements
 from alvh.settings import Settings
@@ -33,14 +33,26 @@ def configs(settings: Settings) -> tuple[SignalConfig, LayerConfig, CostModel]:
     )
 
 
-def run_layers(con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings) -> LayerDecision:
-    """Compute one day's decision from the warehouse (no writes)."""
+def run_layers(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    settings: Settings,
+    marks: BookMarks | None = None,
+) -> LayerDecision:
+    """Compute one day's decision from the warehouse (no writes).
+
+    `marks`: the book already marked for `as_of` with these settings (a daily run or backfill
+    that has just marked the day), so it is not marked a second time.
+    """
     signal_config, layer_config, costs = configs(settings)
     params = ModelParams()
     inputs = load_signal_inputs(con, as_of, start=as_of - timedelta(days=SIGNAL_LOOKBACK_DAYS))
     signals = compute_signals(inputs, signal_config)
     states = layer_state_history(signals, layer_config).loc[str(as_of)]
-    marks = mark_book(con, as_of, params, costs, with_day_pnl=False)
+    if marks is None:
+        marks = mark_book(con, as_of, params, costs, with_day_pnl=False)
+    elif marks.as_of != as_of:
+        raise ValueError(f"marks of {marks.as_of} passed to the decision of {as_of}")
     sql = read_sql_statements("engine/engine.sql")
     layer_of = dict(con.execute(sql["hedge_layers"]).fetchall())
     positions = {p.position_id: p for p in _open_calls(con, as_of)}

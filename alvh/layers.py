@@ -495,8 +495,15 @@ def decide(
         "L1", l1_state, reason, target_l1, held_l1, "L1" in caps, caps.get("L1")
     )
 
-    # L3 convexity roll (§6.3), before L2 so L2 sees the hedge L3 leaves.
-    winners = [h for h in holdings if h.mark >= config.l3_profit_multiple * h.position.entry_price]
+    # L3 convexity roll (§6.3), before L2 so L2 sees the hedge L3 leaves. A call L1 is already
+    # rolling out of is sold once, not again here.
+    closing = {o.position_id for o in orders if o.action == "close"}
+    winners = [
+        h
+        for h in holdings
+        if h.position.position_id not in closing
+        and h.mark >= config.l3_profit_multiple * h.position.entry_price
+    ]
     in_window = bool(states["l3_window"])
     s4_text = _signal_text(signals, "S4")
     held_l3 = sum(h.position.quantity for h in winners)

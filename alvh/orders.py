@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from alvh import audit
+from alvh.book import open_positions
 from alvh.costs import CostModel
 from alvh.errors import UsageError
 from alvh.resources import read_sql_statements
@@ -45,8 +46,14 @@ class ProposedOrder:
     instrument: str = VIX_CALL
 
     def order_id(self, as_of: date) -> str:
-        """Deterministic, so re-running a day proposes the same ids."""
+        """Deterministic, so re-running a day proposes the same ids.
+
+        A roll's group is part of the key: an L3 winner is both monetised and rolled (two
+        closes of one position) and two winners' rolls open the same call.
+        """
         key = f"{self.layer}|{self.action}|{self.strike:g}|{self.expiry}|{self.position_id}"
+        if self.group_id:
+            key += f"|{self.group_id}"
         digest = hashlib.sha256(key.encode()).hexdigest()[:6]
         return f"{as_of:%Y%m%d}-{self.layer}-{self.action}-{digest}"
 
@@ -227,6 +234,15 @@ def execute(
             cash = -fill_price * 100 * quantity - fees
             summary = f"opened {quantity} {order['instrument']} {order['strike']:g} at {fill_price}"
         else:
+            # Two approved closes of one position (a roll proposed on two days) must not sell
+            # more than is held: the second is refused.
+            held = {p.position_id: p.quantity for p in open_positions(con, executed_on)}
+            open_quantity = held.get(order["position_id"], 0)
+            if quantity > open_quantity:
+                raise UsageError(
+                    f"order {order_id} closes {quantity} of {order['position_id']}, but "
+                    f"{open_quantity} are open on {executed_on}"
+                )
             con.execute(
                 sql["close_position"],
                 {

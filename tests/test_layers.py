@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from alvh.book import BOOK_COLUMNS, import_book
@@ -180,6 +181,11 @@ def test_more_vix_keeps_l3_active_in_the_decision(snapshot_copy):
     assert decision.layers["L3"].state == ACTIVE
     sells = [o for o in decision.orders if o.layer == "L1" and o.action == "close"]
     assert sum(o.quantity for o in sells) == 20  # half monetised, half rolled
+    # Both closes of the one position (and the roll's open) are recorded under their own ids.
+    ids = save_decision(con, decision)
+    assert len(set(ids)) == len(ids) == len(decision.orders) == 3
+    stored = con.execute("SELECT count(*) FROM orders WHERE as_of = '2024-08-05'").fetchall()
+    assert stored == [(3,)]
     # Raise VIX on the day (all else equal): L3 stays ACTIVE.
     con.execute(
         "UPDATE observations SET value = value * 1.3 WHERE obs_date = '2024-08-05' AND "
@@ -211,3 +217,65 @@ def test_an_approved_purchase_awaiting_execution_is_not_proposed_again(snapshot_
     later = run_layers(con, date(2017, 7, 5), settings)
     assert [o for o in later.orders if o.layer == "L1" and o.action == "open"] == []
     assert later.budget["spent_12m"] == pytest.approx(order.price * 100 * order.quantity)
+
+
+def test_a_call_l1_rolls_is_not_sold_again_by_l3(snapshot_con):
+    # An L1 call within its roll window that is also a spike winner: L1 sells all of it, and L3
+    # must not propose a second sale of the same contracts (method §6.1, §6.3).
+    from alvh.book import Position
+    from alvh.costs import CostModel
+    from alvh.layers import ARMED, Holding, decide
+    from alvh.marketdata import load_market
+    from alvh.signals import SignalReading
+    from alvh.valuation import ModelParams
+
+    day = date(2024, 8, 14)
+    snapshot = load_market(snapshot_con, day)
+    reading = SignalReading(1.0, 0.5, True, True, "a; b")
+    states = pd.Series(
+        {
+            "L1": ACTIVE,
+            "L2": OFF,
+            "L3": ARMED,
+            "l3_window": True,
+            "l3_peak": 38.57,
+            "l2_trigger_age": np.nan,
+            "events_due": "",
+        }
+    )
+    call = Position("VX-AUG", "vix_call", date(2024, 8, 21), 20, date(2024, 7, 19), 0.60, strike=17)
+    decision = decide(
+        day,
+        {name: reading for name in ("S1", "S2", "S3", "S4", "S5", "S6")},
+        states,
+        snapshot,
+        200_000.0,
+        -5_000.0,
+        [Holding(call, "L1", 3.0, 2_000.0)],
+        0.0,
+        ModelParams(),
+        CostModel(),
+        LayerConfig(),
+        {},
+    )
+    closes = [o for o in decision.orders if o.action == "close"]
+    assert closes and all(o.position_id == "VX-AUG" for o in closes)
+    assert sum(o.quantity for o in closes) == 20
+    ids = [o.order_id(day) for o in decision.orders]
+    assert len(set(ids)) == len(ids)
+
+
+def test_a_day_already_marked_gives_the_same_decision(snapshot_copy):
+    from alvh.engine import configs
+    from alvh.marks import mark_book
+    from alvh.valuation import ModelParams
+
+    settings, con = snapshot_copy
+    _book(settings, con, "IC-AUG,iron_condor,2024-08-16,10,2024-07-19,9.50,5150,5200,5750,5800,")
+    day = date(2024, 8, 5)
+    marks = mark_book(con, day, ModelParams(), configs(settings)[2])
+    given = run_layers(con, day, settings, marks=marks).as_json()
+    assert given == run_layers(con, day, settings).as_json()
+    assert given["orders"]  # L2 buys on the day: the marks reached the sizing
+    with pytest.raises(ValueError, match="2024-08-02"):
+        run_layers(con, day, settings, marks=mark_book(con, date(2024, 8, 2)))

@@ -144,3 +144,24 @@ def test_absurd_fill_prices_are_refused(con, tmp_path, price):
     with pytest.raises(UsageError):
         execute(con, order_id, price, date(2026, 8, 24))
     assert list_orders(con).loc[0, "status"] == "approved"
+
+
+def test_a_position_cannot_be_closed_twice(con, tmp_path):
+    settings = Settings(home=tmp_path)
+    (opened,) = _propose(con)
+    approve(con, opened, "risk-manager", settings)
+    execute(con, opened, 1.0, date(2026, 8, 24))
+    close = ProposedOrder(
+        "L1", "close", 22.0, date(2026, 9, 16), 20, 2.0, -3980.0, "L1 roll", position_id=opened
+    )
+    (first,) = _propose(con, as_of=date(2026, 8, 25), orders=(close,))
+    approve(con, first, "risk-manager", settings)
+    (second,) = _propose(con, as_of=date(2026, 8, 26), orders=(close,))
+    approve(con, second, "risk-manager", settings)
+    execute(con, first, 2.0, date(2026, 8, 27))
+    with pytest.raises(UsageError, match="0 are open"):
+        execute(con, second, 2.0, date(2026, 8, 27))
+    assert open_positions(con, date(2026, 8, 27)) == []
+    assert list_orders(con, "approved")["order_id"].tolist() == [second]
+    closes = con.execute("SELECT sum(quantity) FROM position_closes").fetchall()
+    assert closes == [(20,)]
