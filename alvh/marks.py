@@ -121,11 +121,9 @@ def pending_settlements(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataF
     """
     rows = con.execute(read_sql_statements("book/marks.sql")["unsettled"], {"as_of": as_of}).df()
     records = []
-    for row in rows.to_dict("records"):
+    for row in rows.dropna(subset=["settle"]).to_dict("records"):
         expiry = pd.Timestamp(row["expiry"]).date()
-        settle = _settlement_price(con, expiry, row["kind"])
-        if settle is None:
-            continue
+        settle = float(row["settle"])
         quantity = int(row["open_quantity"])
         if row["kind"] == "iron_condor":
             intrinsic = (
@@ -150,21 +148,6 @@ def pending_settlements(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataF
     return pd.DataFrame(
         records, columns=["entry_id", "entry_date", "amount", "kind", "position_id", "note"]
     )
-
-
-def _settlement_price(con, expiry: date, kind: str) -> float | None:
-    series = ("SPX_OPEN", "SPX") if kind == "iron_condor" else ("VIX_OPEN", "VIX")
-    rows = dict(
-        con.execute(
-            "SELECT series_id, value FROM observations WHERE obs_date = ? AND list_contains(?, "
-            "series_id)",
-            [expiry, list(series)],
-        ).fetchall()
-    )
-    for name in series:
-        if name in rows:
-            return float(rows[name])
-    return None
 
 
 def mark_book(
@@ -207,7 +190,7 @@ def mark_book(
         "hedge_value": sum(m.value for m in hedge),
     }
     totals["theta"] += sum(m.theta for m in hedge)  # theta is dollars per day for every leg
-    day_pnl = _day_pnl(con, as_of, totals, params, costs) if with_day_pnl else None
+    day_pnl = _day_pnl(con, as_of, totals, settlements, params, costs) if with_day_pnl else None
     assumptions = {
         "market": snapshot.assumptions(),
         "model": params.as_dict(),
@@ -271,9 +254,10 @@ def _liquidity_ratio(con, as_of, cash, hedge, condor, greeks, legs, costs) -> fl
     return (cash + liquidation) / owed if owed > 0 else None
 
 
-def _day_pnl(con, as_of: date, totals, params, costs) -> dict[str, float] | None:
+def _day_pnl(con, as_of: date, totals, settlements, params, costs) -> dict[str, float] | None:
     """Day P&L per sleeve: the change in each sleeve's value plus its cash flows of the day
-    (premiums, settlements); what remains of the equity change is the cash sleeve's interest."""
+    (premiums, settlements, `settlements` being `as_of`'s pending ones); what remains of the
+    equity change is the cash sleeve's interest."""
     previous = calendar.previous_trading_day(as_of)
     try:
         before = mark_book(con, previous, params, costs, with_day_pnl=False)
@@ -285,8 +269,7 @@ def _day_pnl(con, as_of: date, totals, params, costs) -> dict[str, float] | None
             {"after": previous, "until": as_of},
         ).fetchall()
     )
-    pending = pending_settlements(con, as_of)
-    pending = pending[pd.to_datetime(pending["entry_date"]) > pd.Timestamp(previous)]
+    pending = settlements[pd.to_datetime(settlements["entry_date"]) > pd.Timestamp(previous)]
     if len(pending):
         kinds = dict(con.execute("SELECT position_id, kind FROM positions").fetchall())
         for row in pending.itertuples():

@@ -4,19 +4,30 @@
 SELECT entry_date, amount FROM cash_ledger WHERE entry_date <= $as_of;
 
 -- @statement unsettled
--- positions expired by $as_of (after their expiry day's close) with no settlement entry yet
+-- positions expired by $as_of (after their expiry day's close) with no settlement entry yet,
+-- with the settlement proxy of method §7: the expiry day's open (SPX for condors, VIX for
+-- calls), its close where no open exists, NULL when neither is in the warehouse yet
 WITH closed AS (
     SELECT position_id, sum(quantity) AS closed_quantity
     FROM position_closes
     GROUP BY position_id
 ),
-final AS (
-    SELECT p.*, p.quantity - coalesce(c.closed_quantity, 0) AS open_quantity
+expired AS (
+    SELECT p.*, p.quantity - coalesce(c.closed_quantity, 0) AS open_quantity,
+           CASE WHEN p.kind = 'iron_condor' THEN 'SPX' ELSE 'VIX' END AS underlying
     FROM positions AS p
     LEFT JOIN closed AS c USING (position_id)
     WHERE p.expiry <= $as_of
       AND NOT EXISTS (SELECT 1 FROM cash_ledger AS l
                       WHERE l.entry_id = 'settlement:' || p.position_id)
+),
+final AS (
+    SELECT e.* EXCLUDE (underlying), coalesce(o.value, c.value) AS settle
+    FROM expired AS e
+    LEFT JOIN observations AS o
+           ON o.series_id = e.underlying || '_OPEN' AND o.obs_date = e.expiry
+    LEFT JOIN observations AS c
+           ON c.series_id = e.underlying AND c.obs_date = e.expiry
 )
 SELECT * FROM final WHERE open_quantity > 0 ORDER BY expiry, position_id;
 
