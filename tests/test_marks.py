@@ -94,7 +94,8 @@ def test_marks_obey_the_book_identities(sample):
 
 
 def test_leg_prices_agree_with_quantlib_given_the_same_inputs(sample):
-    ql = pytest.importorskip("QuantLib")
+    import QuantLib as ql  # a test dependency: a missing one must fail, not skip
+
     marks = mark_book(sample, SAMPLE_DAY)
     snapshot = marks.snapshot
     today = ql.Date(SAMPLE_DAY.day, SAMPLE_DAY.month, SAMPLE_DAY.year)
@@ -167,13 +168,29 @@ def test_expired_positions_settle_at_the_open_and_rerunning_a_day_replaces_it(
 
 def test_day_pnl_across_an_expiry_counts_the_settlement(mini_warehouse, tmp_path):
     _, con = mini_warehouse
-    _book(tmp_path, con, "IC-AUG,iron_condor,2024-08-16,2,2024-07-19,9.50,5150,5200,5750,5800,")
+    # The call spread ends in the money (SPX opened at 5530.50), so the settlement is a debit.
+    _book(tmp_path, con, "IC-AUG,iron_condor,2024-08-16,2,2024-07-19,9.50,5400,5450,5500,5550,")
     before = mark_book(con, date(2024, 8, 15))
     after = mark_book(con, date(2024, 8, 16))
     assert after.positions == []
     settle = after.totals["cash"] - before.totals["cash"] - after.day_pnl["cash"]
     assert after.day_pnl["condor"] == pytest.approx(-before.totals["condor_value"] + settle)
     assert after.day_pnl["total"] == pytest.approx(after.totals["value"] - before.totals["value"])
+    # The settlement itself, from the expiry day's SPX open (method §7), not from the marks.
+    spx_open = con.execute(
+        "SELECT value FROM observations WHERE series_id = 'SPX_OPEN' AND obs_date = '2024-08-16'"
+    ).fetchall()[0][0]
+    payoff = (
+        max(5450 - spx_open, 0)
+        - max(5400 - spx_open, 0)
+        + max(spx_open - 5500, 0)
+        - max(spx_open - 5550, 0)
+    )
+    assert payoff == pytest.approx(30.5)
+    expected = -before.totals["condor_value"] - payoff * 100 * 2
+    assert after.day_pnl["condor"] == pytest.approx(expected, rel=1e-12)
+    assert after.day_pnl["hedge"] == 0.0
+    assert 0.0 < after.day_pnl["cash"] < 1.0  # a day's T-bill interest on the credit
 
 
 def test_sample_book_loads_only_into_an_empty_book(mini_warehouse, tmp_path):

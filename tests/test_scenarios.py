@@ -17,7 +17,7 @@ from alvh.scenarios import (
     scenario_grid,
     stress_replay,
 )
-from alvh.valuation import ModelParams, build_legs, price_legs
+from alvh.valuation import ModelParams, build_legs, leg_greeks, price_legs
 
 DAY = date(2026, 8, 20)
 
@@ -37,6 +37,11 @@ def test_zero_shock_today_is_todays_value(book):
     base = price_legs(legs, snapshot, params)
     again = price_legs(legs, snapshot, params, 0.0, 0.0, 0.0)
     np.testing.assert_array_equal(base, again)
+    # The scenario engine's no-move row is the day's marks (`leg_greeks`, what `mark_book`
+    # stores), so every scenario P&L is measured from the marked value.
+    marks = leg_greeks(legs, snapshot, params).greeks.price
+    assert legs.is_spx.any() and (~legs.is_spx).any()
+    np.testing.assert_allclose(base[0], marks, rtol=1e-12, atol=1e-12)
 
 
 def test_grid_covers_every_shock_response_and_horizon(book):
