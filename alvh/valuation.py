@@ -4,7 +4,7 @@ The book becomes a table of legs (each SPX condor four legs, each VIX call one),
 vectorised pass prices every leg under every scenario: an SPX return, a VIX shift in points and
 a horizon in calendar days. Nothing is approximated by greeks: scenarios reprice.
 
-How a scenario moves the inputs (docs/valuation.md):
+How a scenario moves the inputs (κ_shock is explained in docs/market-model.md):
 - SPX' = SPX·(1 + return); the VIX family shifts by Δ at 30 days, VIX9D by Δ, VIX3M and VIX6M
   by Δ·e^{−κ_shock·(T − 30d)}: a spike lifts the short end most;
 - a VIX future for expiry T moves by Δ·e^{−κ_shock·τ'} and rolls toward the model curve as the
@@ -162,21 +162,42 @@ def price_legs(
         np.atleast_1d(np.asarray(vix_shift, dtype=float)),
         np.atleast_1d(np.asarray(horizon_days, dtype=float)),
     )
-    n = ret.shape[0]
-    out = np.zeros((n, len(legs)))
+    out = np.zeros((ret.shape[0], len(legs)))
     if not len(legs):
         return out
+    spx_legs, vix_legs = legs.is_spx, ~legs.is_spx
+    if vix_legs.any():
+        forwards = forwards or vix_forwards(legs, snapshot, params)
+    u, t, vol = _leg_inputs(legs, snapshot, params, ret, shift, horizon, forwards)
+    r, q = snapshot.rate, snapshot.dividend_yield
+    if spx_legs.any():
+        k, call = legs.strike[spx_legs], legs.is_call[spx_legs]
+        out[:, spx_legs] = bsm_price(
+            u[:, spx_legs], k, t[:, spx_legs], r, q, vol[:, spx_legs], call
+        )
+    if vix_legs.any():
+        k = legs.strike[vix_legs]
+        out[:, vix_legs] = black76_price(
+            u[:, vix_legs], k, t[:, vix_legs], r, vol[:, vix_legs], True
+        )
+    return out
+
+
+def _leg_inputs(legs, snapshot, params, ret, shift, horizon, forwards):
+    """Underlying (SPX, or the VX forward of a VIX leg), years to expiry and vol of every leg
+    under each scenario, each of shape (n_scenarios, n_legs): the one set of market inputs
+    behind both `price_legs` and today's marks (`leg_greeks`), as the module docstring says."""
     tau = _tau(legs, snapshot.as_of, horizon)  # (n, legs)
-    base_tau = _tau(legs, snapshot.as_of, 0.0)[0]
-    spx = snapshot.spx * (1.0 + ret)[:, None]
+    underlying, vol = np.full(tau.shape, np.nan), np.full(tau.shape, np.nan)
     vix = np.maximum(snapshot.vix + shift, VIX_FLOOR)[:, None]
+    at_close = (horizon == 0)[:, None]  # an expiring leg settles on the day's open
     kappa_s = params.vx.shock_kappa
     spx_legs, vix_legs = legs.is_spx, ~legs.is_spx
 
     if spx_legs.any():
         t = tau[:, spx_legs]
-        settle_spx = _settlement(snapshot.spx_open, snapshot.spx, ret)[:, None]
-        s = np.where((t <= 0) & (horizon[:, None] == 0), settle_spx, spx)
+        spx = snapshot.spx * (1.0 + ret)[:, None]
+        s = np.where((t <= 0) & at_close, _settlement(snapshot.spx_open, snapshot.spx), spx)
         atm = mm.atm_vol(
             t,
             vix,
@@ -186,30 +207,28 @@ def price_legs(
             params.atm_ratio,
         )
         fwd = s * np.exp((snapshot.rate - snapshot.dividend_yield) * t)
-        vol = mm.spx_implied_vol(legs.strike[spx_legs], fwd, t, atm, vix, params.skew)
-        out[:, spx_legs] = bsm_price(
-            s,
-            legs.strike[spx_legs],
-            t,
-            snapshot.rate,
-            snapshot.dividend_yield,
-            vol,
-            legs.is_call[spx_legs],
-        )
+        underlying[:, spx_legs] = s
+        vol[:, spx_legs] = mm.spx_implied_vol(legs.strike[spx_legs], fwd, t, atm, vix, params.skew)
     if vix_legs.any():
-        forwards = forwards or vix_forwards(legs, snapshot, params)
         t = tau[:, vix_legs]
-        t0 = base_tau[vix_legs]
+        t0 = _tau(legs, snapshot.as_of, 0.0)[0, vix_legs]
         f_now = forwards.forward[vix_legs]
         model_now = forwards.model_level[vix_legs]
         model_then = mm.model_vx_curve(snapshot.vix, t, params.vx.theta, params.vx.kappa)
         with np.errstate(invalid="ignore", divide="ignore"):
             basis_left = np.where(t0 > 0, t / np.where(t0 > 0, t0, 1.0), 0.0)
-        f = model_then + (f_now - model_now) * basis_left + shift[:, None] * np.exp(-kappa_s * t)
-        settle_vix = _settlement(snapshot.vix_open, snapshot.vix, np.zeros(n))
-        settle = np.where(horizon == 0, settle_vix, vix[:, 0])[:, None]
-        f = np.where(t <= 0, np.broadcast_to(settle, t.shape), np.maximum(f, VIX_FLOOR))
-        vol = mm.vix_option_vol(
+        # Today's forward, rolled along the model curve, less the part of its basis to the
+        # model that has faded, plus the shock (exactly today's forward with no move).
+        f = (
+            f_now
+            + (model_then - model_now)
+            - (f_now - model_now) * (1.0 - basis_left)
+            + shift[:, None] * np.exp(-kappa_s * t)
+        )
+        settle = np.where(at_close, _settlement(snapshot.vix_open, snapshot.vix), vix)
+        f = np.where(t <= 0, settle, np.maximum(f, VIX_FLOOR))
+        underlying[:, vix_legs] = f
+        vol[:, vix_legs] = mm.vix_option_vol(
             legs.strike[vix_legs],
             f,
             t,
@@ -218,14 +237,12 @@ def price_legs(
             params.vvix_multiplier,
             params.vix_skew,
         )
-        out[:, vix_legs] = black76_price(f, legs.strike[vix_legs], t, snapshot.rate, vol, True)
-    return out
+    return underlying, tau, vol
 
 
-def _settlement(open_price: float, close: float, ret: np.ndarray) -> np.ndarray:
+def _settlement(open_price: float, close: float) -> float:
     """Expiry-day settlement proxy (method §7): the open, the close where no open exists."""
-    base = open_price if np.isfinite(open_price) else close
-    return np.full(ret.shape, base)
+    return open_price if np.isfinite(open_price) else close
 
 
 @dataclass(frozen=True)
@@ -240,48 +257,19 @@ class LegGreeks:
 
 def leg_greeks(legs: Legs, snapshot: MarketSnapshot, params: ModelParams) -> LegGreeks:
     """Per-unit price, delta, gamma, vega, theta of every leg at today's close."""
-    n = len(legs)
-    arrays = {k: np.zeros(n) for k in ("price", "delta", "gamma", "vega", "theta")}
-    underlying, vol = np.full(n, np.nan), np.full(n, np.nan)
+    arrays = {k: np.zeros(len(legs)) for k in ("price", "delta", "gamma", "vega", "theta")}
     forwards = vix_forwards(legs, snapshot, params)
-    tau = _tau(legs, snapshot.as_of, 0.0)[0]
+    no_move = np.zeros(1)
+    u, t, vol = (a[0] for a in _leg_inputs(legs, snapshot, params, *[no_move] * 3, forwards))
     spx_legs, vix_legs = legs.is_spx, ~legs.is_spx
+    r, q = snapshot.rate, snapshot.dividend_yield
     if spx_legs.any():
-        t = tau[spx_legs]
-        settle = snapshot.spx_open if np.isfinite(snapshot.spx_open) else snapshot.spx
-        s = np.where(t <= 0, settle, snapshot.spx)
-        atm = mm.atm_vol(
-            t, snapshot.vix, snapshot.vix9d, snapshot.vix3m, snapshot.vix6m, params.atm_ratio
-        )
-        fwd = s * np.exp((snapshot.rate - snapshot.dividend_yield) * t)
-        sigma = mm.spx_implied_vol(legs.strike[spx_legs], fwd, t, atm, snapshot.vix, params.skew)
-        g = bsm_greeks(
-            s,
-            legs.strike[spx_legs],
-            t,
-            snapshot.rate,
-            snapshot.dividend_yield,
-            sigma,
-            legs.is_call[spx_legs],
-        )
+        k, call = legs.strike[spx_legs], legs.is_call[spx_legs]
+        g = bsm_greeks(u[spx_legs], k, t[spx_legs], r, q, vol[spx_legs], call)
         for key in arrays:
             arrays[key][spx_legs] = getattr(g, key)
-        underlying[spx_legs], vol[spx_legs] = s, sigma
     if vix_legs.any():
-        t = tau[vix_legs]
-        settle = snapshot.vix_open if np.isfinite(snapshot.vix_open) else snapshot.vix
-        f = np.where(t <= 0, settle, forwards.forward[vix_legs])
-        sigma = mm.vix_option_vol(
-            legs.strike[vix_legs],
-            f,
-            t,
-            snapshot.vvix,
-            params.vix_vol_default,
-            params.vvix_multiplier,
-            params.vix_skew,
-        )
-        g = black76_greeks(f, legs.strike[vix_legs], t, snapshot.rate, sigma, True)
+        g = black76_greeks(u[vix_legs], legs.strike[vix_legs], t[vix_legs], r, vol[vix_legs], True)
         for key in arrays:
             arrays[key][vix_legs] = getattr(g, key)
-        underlying[vix_legs], vol[vix_legs] = f, sigma
-    return LegGreeks(Greeks(**arrays), underlying, vol, forwards)
+    return LegGreeks(Greeks(**arrays), u, vol, forwards)
