@@ -56,8 +56,8 @@ def append(
     actor: str = "alvh",
 ) -> int:
     """Append one event inside the caller's transaction; returns its sequence number."""
-    head = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchall()
-    seq, prev_hash = (head[0][0] + 1, head[0][1]) if head else (1, GENESIS)
+    last = head(con)
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
     recorded_at = datetime.now()
     text = json.dumps(details or {}, sort_keys=True, default=str, ensure_ascii=False)
     digest = row_hash(prev_hash, _canonical(seq, recorded_at, as_of, actor, event, subject, text))

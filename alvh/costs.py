@@ -70,21 +70,23 @@ class CostModel:
         """Dollar fees for `quantity` packages of `legs` option contracts each."""
         return self.fee_per_contract * legs * np.asarray(quantity, dtype=float)
 
+    def _condor_mid_spread(self, leg_mids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mid of the short-minus-long package and its spread (the sum of the legs')."""
+        leg_mids = np.asarray(leg_mids, dtype=float)
+        mid = leg_mids[..., 1] + leg_mids[..., 2] - leg_mids[..., 0] - leg_mids[..., 3]
+        return mid, self.spread("spx", leg_mids).sum(axis=-1)
+
     def condor_entry_credit(self, leg_mids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Credit received per condor (index points) and its package spread, selling 4 legs.
 
         `leg_mids` has shape (..., 4) in the order long put, short put, short call, long call.
         """
-        leg_mids = np.asarray(leg_mids, dtype=float)
-        mid_credit = leg_mids[..., 1] + leg_mids[..., 2] - leg_mids[..., 0] - leg_mids[..., 3]
-        spread = self.spread("spx", leg_mids).sum(axis=-1)
+        mid_credit, spread = self._condor_mid_spread(leg_mids)
         return self.fill(mid_credit, spread, "sell", legs=4), spread
 
     def condor_exit_debit(self, leg_mids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Debit paid per condor to close it (buying back the package) and its spread."""
-        leg_mids = np.asarray(leg_mids, dtype=float)
-        mid_debit = leg_mids[..., 1] + leg_mids[..., 2] - leg_mids[..., 0] - leg_mids[..., 3]
-        spread = self.spread("spx", leg_mids).sum(axis=-1)
+        mid_debit, spread = self._condor_mid_spread(leg_mids)
         return self.fill(mid_debit, spread, "buy", legs=4), spread
 
     def vix_call_fill(self, mid: np.ndarray | float, side: Side) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from alvh import calendar
 from alvh.book import Position
-from alvh.market import VixResponse
+from alvh.market import VixResponse, apply_vix_response, front_contracts
 from alvh.marketdata import MarketSnapshot
 from alvh.valuation import Legs, ModelParams, VixForwards, price_legs, vix_forwards
 
@@ -47,9 +47,7 @@ def horizons(as_of: date, positions: list[Position]) -> list[Horizon]:
 
 def fitted_vix_shift(vix: float, spx_return: np.ndarray, fit: VixResponse) -> np.ndarray:
     """VIX points added by the §2.4 regression for each SPX return (intercepts left out)."""
-    r = np.asarray(spx_return, dtype=float)
-    slope = np.where(r < 0, fit.down_slope, fit.up_slope)
-    return vix * (np.exp(slope * r) - 1.0)
+    return apply_vix_response(vix, spx_return, fit) - vix
 
 
 def _sleeve_pnl(legs: Legs, prices: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -223,12 +221,8 @@ def history_inputs(con, as_of: date) -> tuple[VixResponse, pd.DataFrame]:
     panel = history.daily_panel(con, ["SPX", "VIX"], as_of, start=date(1990, 1, 2)).values
     fit = fit_vix_response(panel["SPX"].dropna(), panel["VIX"].dropna())
     futures = history.vix_futures(con, as_of, date(2007, 1, 1))
-    vx1 = (
-        futures[futures["expiry"] > futures["trade_date"]]
-        .sort_values(["trade_date", "expiry"])
-        .groupby("trade_date")["settle"]
-        .first()
-    )
+    front = front_contracts(futures.rename(columns={"trade_date": "date"}), n=1)
+    vx1 = front.set_index("date")["settle"]
     events = event_catalogue()
     events = events[events["end"] <= pd.Timestamp(as_of)]
     moves = event_moves(panel["SPX"].dropna(), panel["VIX"].dropna(), vx1, events)
