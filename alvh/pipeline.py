@@ -250,7 +250,9 @@ def layers_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
 
     started = time.perf_counter()
     with connect(settings.warehouse_path) as con:
-        decision = run_layers(con, as_of, settings)
+        # the marks the mark step just computed: the day is not marked a second time
+        marks = _STAGED.get((run_id, "marks"))
+        decision = run_layers(con, as_of, settings, marks=marks)
         _STAGED[(run_id, "decision")] = decision
         _pause_point("layers", settings)
         result = StepResult(
@@ -291,7 +293,9 @@ def persist_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
     started = time.perf_counter()
     with connect(settings.warehouse_path) as con:
         marks = _STAGED.pop((run_id, "marks"), None) or _compute_marks(con, as_of, settings)
-        decision = _STAGED.pop((run_id, "decision"), None) or run_layers(con, as_of, settings)
+        decision = _STAGED.pop((run_id, "decision"), None) or run_layers(
+            con, as_of, settings, marks=marks
+        )
         with transaction(con):  # save_marks' and save_decision's own transactions join it
             written = save_marks(con, marks)
             order_ids = save_decision(con, decision)
@@ -506,7 +510,7 @@ def backfill_step(
                 with transaction(con):
                     for day in chunk:
                         marks = _compute_marks(con, day, settings)
-                        decision = run_layers(con, day, settings)
+                        decision = run_layers(con, day, settings, marks=marks)
                         ids = record_orders(con, decision, backfill_run=run_id)
                         signals, states = decision_rows(decision)
                         staged["settlements"].append(pending_settlements(con, day))

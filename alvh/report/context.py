@@ -27,8 +27,8 @@ from alvh import __version__, calendar
 from alvh.book import open_positions
 from alvh.engine import configs, run_layers
 from alvh.ingest import REUSED_NOTE
-from alvh.marketdata import MarketSnapshot, load_market
-from alvh.marks import BOOK_TOTALS, mark_book
+from alvh.marketdata import load_market
+from alvh.marks import BOOK_TOTALS, BookMarks, mark_book
 from alvh.numbers import finite_or_none
 from alvh.report import charts
 from alvh.report.changes import (
@@ -100,8 +100,9 @@ class DayBook:
     assumptions: dict[str, Any]
     spx: float
     vix: float
-    # the market the computed marks used, for the scenarios to reuse (None when stored)
-    snapshot: MarketSnapshot | None = None
+    # the marks computed for this report (None when stored): the decision and the scenarios
+    # reuse them and their market instead of marking and loading again
+    marks: BookMarks | None = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Setting
         json.loads(json.dumps(marks.assumptions, default=str)),
         float(marks.snapshot.spx),
         float(marks.snapshot.vix),
-        marks.snapshot,
+        marks,
     )
 
 
@@ -232,7 +233,7 @@ def load_day_decision(
         parameters = json.loads(layers[0]["parameters"])
         budget = _budget(con, as_of, book, parameters, orders)
         return DayDecision(as_of, "stored", signals, states, orders, budget, parameters)
-    decision = run_layers(con, as_of, settings).as_json()
+    decision = run_layers(con, as_of, settings, marks=book.marks).as_json()
     earlier = [
         _order_record(r, as_of)
         for r in _records(con, "day_orders", as_of=as_of)
@@ -919,7 +920,7 @@ def _scenarios(con, as_of: date, book: DayBook, fn: Footnotes) -> dict:
     )
     if not positions:
         return {"heat": [], "breakevens": [], "stress": [], "note": note, "empty": True}
-    snapshot = book.snapshot if book.snapshot is not None else load_market(con, as_of)
+    snapshot = book.marks.snapshot if book.marks is not None else load_market(con, as_of)
     params = ModelParams()
     legs = build_legs(positions)
     fit, moves = history_inputs(con, as_of)
