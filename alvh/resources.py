@@ -6,6 +6,7 @@ them as `alvh/_resources/...`; an editable install or a checkout reads them in p
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -40,7 +41,16 @@ def read_sql(relative: str) -> str:
 
 
 def read_sql_statements(relative: str) -> dict[str, str]:
-    """Named statements of one SQL file, each introduced by a `-- @statement NAME` line."""
+    """Named statements of one SQL file, each introduced by a `-- @statement NAME` line.
+
+    A fresh dict each call (callers may adapt it); the file is read and parsed once per
+    process — marking a book alone asks for the same files several times.
+    """
+    return dict(_parsed_statements(relative))
+
+
+@functools.cache
+def _parsed_statements(relative: str) -> tuple[tuple[str, str], ...]:
     statements: dict[str, str] = {}
     name = None
     lines: list[str] = []
@@ -53,4 +63,4 @@ def read_sql_statements(relative: str) -> dict[str, str]:
             lines.append(line)
     if name is not None:
         statements[name] = "\n".join(lines).strip()
-    return statements
+    return tuple(statements.items())
