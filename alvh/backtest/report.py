@@ -25,7 +25,7 @@ from alvh import __version__
 from alvh.backtest.charts import COST_PARTS, equity_curves, hedge_cost_bars, underwater_chart
 from alvh.backtest.engine import CLAIM_VARIANT, REFERENCE, BacktestResult
 from alvh.backtest.output import summary_json
-from alvh.report.context import iso, money, number, percent
+from alvh.report.formatting import iso, money, number, percent
 
 __all__ = ["TEMPLATE", "backtest_context", "vx_error_table", "write_backtest_report"]
 
