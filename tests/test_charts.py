@@ -290,11 +290,11 @@ def test_date_ticks():
 
 
 def test_tick_label_formats():
-    assert charts._percent_axis(-0.025, None) == "\u22122.5%"
-    assert charts._percent_axis(0.01, None) == "1%"
-    assert charts._percent_axis(-0.0, None) == "0%"
-    assert charts._money_axis(1_000_000, None) == "$1,000,000"
-    assert charts._money_axis(-1500, None) == "\u2212$1,500"
+    assert charts.percent_axis(-0.025, None) == "\u22122.5%"
+    assert charts.percent_axis(0.01, None) == "1%"
+    assert charts.percent_axis(-0.0, None) == "0%"
+    assert charts.money_axis(1_000_000, None) == "$1,000,000"
+    assert charts.money_axis(-1500, None) == "\u2212$1,500"
     label = svg.number_formatter([-0.5, 0.0, 0.5])
     assert [label(v) for v in (-0.5, 0.0, 0.5)] == ["\u22120.5", "0", "0.5"]
 

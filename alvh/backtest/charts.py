@@ -19,12 +19,12 @@ from alvh.report.charts import (
     MUTED,
     TICK,
     UNHEDGED,
-    _dates,
-    _left,
-    _money_axis,
-    _percent_axis,
-    _time_frame,
-    _x_limits,
+    as_datetimes,
+    left_margin,
+    money_axis,
+    percent_axis,
+    time_frame,
+    x_limits,
 )
 from alvh.report.svg import (
     Box,
@@ -82,41 +82,41 @@ def equity_curves(
     name: str, dates: Sequence, equity: Mapping[str, np.ndarray], *, log: bool = True
 ) -> str:
     """Equity in USD of every variant on one chart; log scale by default (decades of growth)."""
-    x = _dates(dates)
+    x = as_datetimes(dates)
     series = {v: np.asarray(values, float) for v, values in equity.items()}
     lo, hi = data_range(*series.values(), log=log)
     if log:
         yticks, minor = log_ticks(lo, hi, 8), log_minor_ticks(lo, hi)
     else:
         yticks, minor = nice_ticks(lo, hi, 7), []
-    ylabels = [_money_axis(t) for t in yticks]
+    ylabels = [money_axis(t) for t in yticks]
     scale = "log" if log else "linear"
     title = f"Equity, USD ({scale} scale)"
     fig = Figure(WIDTH, 216.0, name=name, label=f"{title} per variant, {_span(x)}")
-    box = Box(_left(51.8, ylabels, SIZE), 21.6, 508.0, 194.4)
-    first, last = _x_limits(x)
+    box = Box(left_margin(51.8, ylabels, SIZE), 21.6, 508.0, 194.4)
+    first, last = x_limits(x)
     yscale = (LogScale if log else LinearScale)(lo, hi, box.bottom, box.top)
     panel = fig.panel(box, TimeScale(first, last, box.left, box.right), yscale)
     panel.grid(ys=yticks, color=GRID)
     for i, (variant, values) in enumerate(series.items()):
         width = 1.3 if variant in ("unhedged", "alvh") else 0.9
         panel.line(x, values, color=variant_color(variant, i), width=width)
-    _time_frame(panel, first, last, yticks=yticks, ylabels=ylabels, yminor=minor, size=SIZE)
+    time_frame(panel, first, last, yticks=yticks, ylabels=ylabels, yminor=minor, size=SIZE)
     _title_and_legend(fig, box, title, list(series))
     return fig.svg()
 
 
 def underwater_chart(name: str, dates: Sequence, drawdown: Mapping[str, np.ndarray]) -> str:
     """Drawdown from the running peak, every variant overlaid; the unhedged book shaded."""
-    x = _dates(dates)
+    x = as_datetimes(dates)
     series = {v: np.asarray(values, float) for v, values in drawdown.items()}
     lo, hi = data_range(*series.values(), [0.0])
     yticks = nice_ticks(lo, hi, 8)
-    ylabels = [_percent_axis(t) for t in yticks]
+    ylabels = [percent_axis(t) for t in yticks]
     title = "Underwater: drawdown from the running peak"
     fig = Figure(WIDTH, 172.8, name=name, label=f"{title} per variant, {_span(x)}")
-    box = Box(_left(51.8, ylabels, SIZE), 20.7, 508.0, 152.1)
-    first, last = _x_limits(x)
+    box = Box(left_margin(51.8, ylabels, SIZE), 20.7, 508.0, 152.1)
+    first, last = x_limits(x)
     panel = fig.panel(
         box, TimeScale(first, last, box.left, box.right), LinearScale(lo, hi, box.bottom, box.top)
     )
@@ -127,7 +127,7 @@ def underwater_chart(name: str, dates: Sequence, drawdown: Mapping[str, np.ndarr
     for i, (variant, values) in enumerate(series.items()):
         panel.line(x, values, color=variant_color(variant, i), width=0.8)
     panel.hline(0.0, color=MUTED, width=0.4)
-    _time_frame(panel, first, last, yticks=yticks, ylabels=ylabels, size=SIZE)
+    time_frame(panel, first, last, yticks=yticks, ylabels=ylabels, size=SIZE)
     _title_and_legend(fig, box, title, list(series))
     return fig.svg()
 
@@ -161,7 +161,7 @@ def hedge_cost_bars(name: str, splits: Mapping[str, Mapping[str, float]]) -> str
         name=name,
         label="Hedge cost per year, % of equity, per variant: " + ", ".join(variants),
     )
-    box = Box(_left(51.8, variants, SIZE), 18.0, 373.2, height - 21.6)
+    box = Box(left_margin(51.8, variants, SIZE), 18.0, 373.2, height - 21.6)
     rows_scale = LinearScale(-0.6, n - 0.4, box.top, box.bottom)  # first variant at the top
     panel = fig.panel(box, LinearScale(lo, hi, box.left, box.right), rows_scale)
     panel.grid(xs=xticks, color=GRID)
@@ -174,7 +174,7 @@ def hedge_cost_bars(name: str, splits: Mapping[str, Mapping[str, float]]) -> str
         label_color=MUTED,
         size=SIZE,
         xticks=xticks,
-        xlabels=[_percent_axis(t) for t in xticks],
+        xlabels=[percent_axis(t) for t in xticks],
         yticks=rows,
         ylabels=variants,
         tick=TICK,

@@ -39,11 +39,11 @@ TICK = 2.5  # tick length, pt
 SIMULATED_TITLE = " — SIMULATED (same rules, not this book's history)"
 
 
-def _dates(dates: Sequence) -> np.ndarray:
+def as_datetimes(dates: Sequence) -> np.ndarray:
     return np.asarray(dates, dtype="datetime64[ns]")
 
 
-def _x_limits(x: np.ndarray, margin: float = 0.0) -> tuple[np.datetime64, np.datetime64]:
+def x_limits(x: np.ndarray, margin: float = 0.0) -> tuple[np.datetime64, np.datetime64]:
     """First and last date, ± `margin` of the span; ±15 days around a single date."""
     if len(x) == 0:
         x = np.array(["1970-01-01"], dtype="datetime64[ns]")
@@ -55,7 +55,7 @@ def _x_limits(x: np.ndarray, margin: float = 0.0) -> tuple[np.datetime64, np.dat
     return first - pad, last + pad
 
 
-def _left(default: float, labels: Sequence[str], size: float) -> float:
+def left_margin(default: float, labels: Sequence[str], size: float) -> float:
     """The panel's left edge: `default`, or wider when the y tick labels need it."""
     widest = max((text_width(t, size) for t in labels), default=0.0)
     return max(default, widest + TICK + 4)
@@ -70,7 +70,7 @@ def _flush(labels_x: np.ndarray, labels: Sequence[str], size: float, width: floa
     return out
 
 
-def _time_frame(
+def time_frame(
     panel, first, last, *, yticks, ylabels, size: float, xlabels: bool = True, yminor=()
 ):
     """Spines, y ticks and labels, date ticks and their labels (unless `xlabels` is False)."""
@@ -115,7 +115,7 @@ def sparkline(
     `symmetric` draws the threshold at ± (a |z| rule); `markers` draws points, for a value that
     exists only on release days; `percent` labels the axis in percent of the value.
     """
-    x = _dates(dates)
+    x = as_datetimes(dates)
     values = np.asarray(values, dtype=float)
     thresholds = np.asarray(thresholds, dtype=float)
     active = np.asarray(active, dtype=bool)
@@ -127,9 +127,9 @@ def sparkline(
         [0.0] if markers and np.isfinite(values).any() else [],
     )
     yticks = nice_ticks(lo, hi, 4)
-    label = _percent_axis if percent else number_formatter(yticks)
+    label = percent_axis if percent else number_formatter(yticks)
     ylabels = [label(t) for t in yticks]
-    first, last = _x_limits(x)
+    first, last = x_limits(x)
     span = f"{str(first)[:10]} to {str(last)[:10]}"
     fig = Figure(
         237.6,
@@ -137,7 +137,7 @@ def sparkline(
         name=name,
         label=f"{name}: value, threshold (dashed) and days active (shaded), {span}",
     )
-    box = Box(_left(31.0, ylabels, size), 4.1, 232.6, 54.7)
+    box = Box(left_margin(31.0, ylabels, size), 4.1, 232.6, 54.7)
     panel = fig.panel(
         box, TimeScale(first, last, box.left, box.right), LinearScale(lo, hi, box.bottom, box.top)
     )
@@ -159,7 +159,7 @@ def sparkline(
         panel.step(x, -thresholds, color=THRESHOLD, width=0.8, dash=DASH)
     if len(values) and np.isfinite(values[-1]):
         panel.markers(x[-1:], values[-1:], color=INK, size=2.8)
-    _time_frame(panel, first, last, yticks=yticks, ylabels=ylabels, size=size)
+    time_frame(panel, first, last, yticks=yticks, ylabels=ylabels, size=size)
     return fig.svg()
 
 
@@ -177,18 +177,18 @@ def equity_chart(
 
     A simulated history carries the word *simulated* in its title and a watermark.
     """
-    x = _dates(dates)
+    x = as_datetimes(dates)
     hedged = np.asarray(hedged, dtype=float)
     unhedged = np.asarray(unhedged, dtype=float)
     drawdowns = [_drawdown(series) for series in (hedged, unhedged)]
     size = 7.0
     top_lo, top_hi = data_range(hedged, unhedged)
     top_ticks = nice_ticks(top_lo, top_hi, 6)
-    top_labels = [_money_axis(t) for t in top_ticks]
+    top_labels = [money_axis(t) for t in top_ticks]
     dd_lo, dd_hi = data_range(*drawdowns)
     dd_ticks = nice_ticks(dd_lo, dd_hi, 5)
-    dd_labels = [_percent_axis(t) for t in dd_ticks]
-    first, last = _x_limits(x, margin=0.05 if len(x) < 3 else 0.0)
+    dd_labels = [percent_axis(t) for t in dd_ticks]
+    first, last = x_limits(x, margin=0.05 if len(x) < 3 else 0.0)
 
     title = "Equity, USD" + (SIMULATED_TITLE if simulated else "")
     fig = Figure(
@@ -198,7 +198,7 @@ def equity_chart(
         label=f"{title}, and drawdown from the running peak: hedged vs unhedged, "
         f"{str(first)[:10]} to {str(last)[:10]}",
     )
-    left = _left(46.7, top_labels + dd_labels, size)
+    left = left_margin(46.7, top_labels + dd_labels, size)
     top_box = Box(left, 19.0, 508.0, 133.0)
     bottom_box = Box(left, 152.1, 508.0, 213.8)
     xscale = TimeScale(first, last, left, 508.0)
@@ -218,8 +218,8 @@ def equity_chart(
         if few:
             top.markers(x, series, color=color, size=3.0)
             bottom.markers(x, drawdown, color=color, size=3.0)
-    _time_frame(top, first, last, yticks=top_ticks, ylabels=top_labels, size=size, xlabels=False)
-    _time_frame(bottom, first, last, yticks=dd_ticks, ylabels=dd_labels, size=size)
+    time_frame(top, first, last, yticks=top_ticks, ylabels=top_labels, size=size, xlabels=False)
+    time_frame(bottom, first, last, yticks=dd_ticks, ylabels=dd_labels, size=size)
     top.title(title, color=INK)
     bottom.title("Drawdown from the running peak", color=INK)
     fig.legend(
@@ -251,11 +251,11 @@ def _drawdown(series: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(series), out, np.nan)
 
 
-def _percent_axis(value: float, _pos=None) -> str:
+def percent_axis(value: float, _pos=None) -> str:
     text = f"{100 * value:.1f}".rstrip("0").rstrip(".")
     return ("0" if text in ("-0", "") else text).replace("-", "\u2212") + "%"
 
 
-def _money_axis(value: float, _pos=None) -> str:
+def money_axis(value: float, _pos=None) -> str:
     sign = "\u2212" if value < 0 else ""
     return f"{sign}${abs(value):,.0f}"
