@@ -29,23 +29,18 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bundled import bundled_warehouse
+
 AS_OF = date(2026, 8, 20)
 STEPS = ("ingest", "mark", "layers", "persist", "report", "email", "audit")
 
 
 def _prepare(home: Path) -> None:
     from alvh.book import load_sample_book
-    from alvh.ingest import ingest
-    from alvh.settings import Settings
     from alvh.warehouse import open_warehouse
 
-    settings = Settings(home=home)
-    con = open_warehouse(settings.warehouse_path)
-    try:
-        ingest(con, settings, date.today(), mode="snapshot")
+    with open_warehouse(bundled_warehouse(home, date.today())) as con:
         load_sample_book(con, date.today())
-    finally:
-        con.close()
 
 
 def _free_port() -> int:

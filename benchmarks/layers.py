@@ -15,9 +15,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from alvh.ingest import ingest
 from alvh.layers import layer_state_history
-from alvh.settings import Settings
 from alvh.signals import compute_signals, load_signal_inputs
 from alvh.warehouse import open_warehouse
 
@@ -34,8 +32,7 @@ def main() -> None:
         subprocess.run(
             [sys.executable, "-m", "alvh.cli", "init"], env=env, check=True, capture_output=True
         )
-        con = open_warehouse(Path(home) / "alvh.duckdb")
-        ingest(con, Settings(home=Path(home)), date(2026, 11, 25), mode="snapshot")
+        con = open_warehouse(Path(home) / "alvh.duckdb")  # loaded by `alvh init` above
         reads, computes = [], []
         for _ in range(repeat):
             started = time.perf_counter()

@@ -22,9 +22,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bundled import AS_OF, bundled_warehouse
+
 from alvh.book import load_sample_book
 from alvh.engine import run_layers, save_decision
-from alvh.ingest import ingest
 from alvh.marks import mark_book, save_marks
 from alvh.report import build_report
 from alvh.settings import Settings
@@ -79,10 +80,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         settings = Settings(home=Path(home))
-        con = open_warehouse(settings.warehouse_path)
         started = time.perf_counter()
-        ingest(con, settings, date(2026, 11, 25), mode="snapshot")
-        load_sample_book(con, date(2026, 11, 25))
+        con = open_warehouse(bundled_warehouse(Path(home)))
+        load_sample_book(con, AS_OF)
         print(f"warehouse ready in {time.perf_counter() - started:.1f} s ({home})")
 
         cold = time.perf_counter()

@@ -15,12 +15,12 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bundled import bundled_warehouse
+
 from alvh import calendar
 from alvh.book import Position
-from alvh.ingest import ingest
 from alvh.marketdata import load_market
 from alvh.scenarios import hedged_breakevens, history_inputs, scenario_grid, stress_replay
-from alvh.settings import Settings
 from alvh.valuation import ModelParams, build_legs
 from alvh.warehouse import open_warehouse
 
@@ -78,9 +78,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     repeat = parser.parse_args().repeat
     with tempfile.TemporaryDirectory() as home:
-        settings = Settings(home=Path(home))
-        con = open_warehouse(settings.warehouse_path)
-        ingest(con, settings, date(2026, 11, 25), mode="snapshot")
+        con = open_warehouse(bundled_warehouse(Path(home)))
         snapshot = load_market(con, DAY)
         fit, moves = history_inputs(con, DAY)
         positions = synthetic_book()
