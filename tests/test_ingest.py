@@ -558,3 +558,25 @@ def test_a_rescheduled_release_dates_its_month_no_earlier_than_any_listed_day(
     assert sorted(june["event_date"].dt.date.astype(str)) == ["2025-07-11", "2025-07-15"]
     cpi = tables["observations"].query("series_id == 'CPIAUCSL'").set_index("obs_date")
     assert cpi.loc[pd.Timestamp("2025-06-01"), "known_date"] == pd.Timestamp("2025-07-15")
+
+
+def test_a_corrected_futures_close_or_volume_is_written_not_called_unchanged(
+    settings, mini_snapshot
+):
+    _load(settings)
+    path = mini_snapshot / catalogue.VIX_FUTURES_FILE
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    row = frame.index[frame["date"] >= "2024-03-01"][0]
+    day, month = frame.at[row, "date"], frame.at[row, "contract_month"]
+    frame.at[row, "close"] = "99.5"
+    frame.at[row, "volume"] = "123456"
+    _edit(path, lambda f: frame)
+    report, tables = _load(settings)
+    assert _item(report, "VIX_FUTURES").updated == 1
+    futures = tables["vix_futures"]
+    stored = futures[
+        (futures["trade_date"] == pd.Timestamp(day)) & (futures["contract_month"] == month)
+    ].iloc[0]
+    assert (stored["close"], stored["volume"]) == (99.5, 123456)
+    again, _ = _load(settings)
+    assert _item(again, "VIX_FUTURES").updated == 0  # written once, then unchanged

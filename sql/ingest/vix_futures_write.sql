@@ -3,13 +3,22 @@
 -- 'VX <contract_month>'. Bind parameters: $run_id, $revised_at.
 
 -- @statement diff
+-- A row is changed when any stored column differs (NULL-safe: a price a publisher adds or
+-- withdraws counts too), so a corrected open, close or volume is written, not called unchanged.
 WITH incoming_typed AS (
-    SELECT CAST(trade_date AS DATE) AS trade_date, contract_month, settle,
-           CAST(expiry AS DATE) AS expiry
+    SELECT CAST(trade_date AS DATE) AS trade_date, contract_month,
+           CAST(expiry AS DATE) AS expiry, open, high, low, close, settle, volume, open_interest
     FROM incoming
 )
 SELECT count(*) FILTER (WHERE o.contract_month IS NULL) AS new_rows,
-       count(*) FILTER (WHERE o.settle <> i.settle OR o.expiry <> i.expiry) AS changed_rows
+       count(*) FILTER (
+           WHERE o.contract_month IS NOT NULL
+             AND (o.settle IS DISTINCT FROM i.settle OR o.expiry IS DISTINCT FROM i.expiry
+                  OR o.open IS DISTINCT FROM i.open OR o.high IS DISTINCT FROM i.high
+                  OR o.low IS DISTINCT FROM i.low OR o.close IS DISTINCT FROM i.close
+                  OR o.volume IS DISTINCT FROM i.volume
+                  OR o.open_interest IS DISTINCT FROM i.open_interest)
+       ) AS changed_rows
 FROM incoming_typed AS i
 LEFT JOIN vix_futures AS o USING (trade_date, contract_month);
 
@@ -38,7 +47,10 @@ SET expiry = CAST(i.expiry AS DATE), open = i.open, high = i.high, low = i.low,
 FROM incoming AS i
 WHERE o.trade_date = CAST(i.trade_date AS DATE)
   AND o.contract_month = i.contract_month
-  AND (o.settle <> i.settle OR o.expiry <> CAST(i.expiry AS DATE));
+  AND (o.settle IS DISTINCT FROM i.settle OR o.expiry IS DISTINCT FROM CAST(i.expiry AS DATE)
+       OR o.open IS DISTINCT FROM i.open OR o.high IS DISTINCT FROM i.high
+       OR o.low IS DISTINCT FROM i.low OR o.close IS DISTINCT FROM i.close
+       OR o.volume IS DISTINCT FROM i.volume OR o.open_interest IS DISTINCT FROM i.open_interest);
 
 -- @statement insert
 WITH incoming_typed AS (
