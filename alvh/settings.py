@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -82,9 +82,15 @@ class Settings(BaseSettings):
     stale_after_trading_days_daily: int = Field(default=3, ge=0)
     stale_after_trading_days_monthly: int = Field(default=45, ge=0)
 
+    @field_validator("approvers")
+    @classmethod
+    def _trimmed_names(cls, names: list[str]) -> list[str]:
+        # stored as compared: `alvh orders approve --as` trims the name it is given
+        return [name.strip() for name in names]
+
     @model_validator(mode="after")
     def _k_of_m(self) -> Settings:
-        names = [name.strip() for name in self.approvers]
+        names = self.approvers
         if any(not name for name in names) or len(set(names)) != len(names):
             raise ValueError("approvers must be distinct, non-empty names")
         if self.approvals_required > len(names):

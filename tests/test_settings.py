@@ -111,3 +111,12 @@ def test_the_example_configuration_documents_every_setting_with_its_default():
     ):
         assert documented[table] == {f.name: f.default for f in fields(parameters)}, table
     assert documented["approvers"] == Settings.model_fields["approvers"].default_factory()
+
+
+def test_approver_names_are_kept_as_they_are_compared(tmp_path):
+    from alvh.settings import Settings
+
+    settings = Settings(home=tmp_path, approvers=[" alice ", "bob"], approvals_required=2)
+    assert settings.approvers == ["alice", "bob"]
+    with pytest.raises(ValueError, match="distinct"):
+        Settings(home=tmp_path, approvers=["alice", " alice"])
