@@ -43,10 +43,10 @@ from typing import Any
 import duckdb
 from pydantic import SecretStr
 
-from alvh import audit
-from alvh.resources import read_sql_statements
-from alvh.settings import Settings
-from alvh.warehouse import transaction
+from alvh.core.resources import read_sql_statements
+from alvh.core.settings import Settings
+from alvh.store import audit
+from alvh.store.warehouse import transaction
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,8 @@ report → email → audit (issue: daily flow). No Prefect here: `flows/daily.py
 a task, and `run_day` below runs the same steps in order without an orchestrator.
 
 Each step takes the run id, a date and the settings, opens the warehouse itself, does one thing,
-records its timing and row counts (`alvh.runs`), and returns a small `StepResult`. The mark and
+records its timing and row counts (`alvh.store.runs`), and returns a small `StepResult`. The mark
+and
 layers steps only compute; `persist` writes the day's derived rows — marks, settlements,
 signals, layer states, orders — in one transaction, so a run killed at any point leaves either
 the previous version of the day or the new one, never a mixture. Computed marks and decisions
@@ -22,21 +23,20 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
 
-from alvh import runs
-from alvh.errors import UsageError
-from alvh.marks import book_row, position_rows
-from alvh.resources import read_sql_statements
-from alvh.settings import Settings, load_settings
-from alvh.warehouse import connect, transaction
+from alvh.book.marks import book_row, position_rows
+from alvh.core.calendar import today_in_new_york
+from alvh.core.errors import UsageError
+from alvh.core.resources import read_sql_statements
+from alvh.core.settings import Settings, load_settings
+from alvh.store import runs
+from alvh.store.warehouse import connect, transaction
 
-NEW_YORK = ZoneInfo("America/New_York")
 BACKFILL_CHUNK_DAYS = 20
 
 
@@ -74,10 +74,6 @@ class RunResult:
         for step in out["steps"]:
             step["as_of"] = step["as_of"].isoformat()
         return out
-
-
-def today_in_new_york() -> date:
-    return datetime.now(NEW_YORK).date()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,9 +153,9 @@ def ingest_step(
     New York: re-running a past day must not reject the days after it as "future".) Rejected
     rows are quarantined and the day goes on (exit 3 at the end); the input-data fingerprint of
     the day is recorded with the step."""
-    from alvh.ingest import ingest
-    from alvh.marketdata import latest_marked_day
-    from alvh.status import series_status
+    from alvh.data.ingest import ingest
+    from alvh.data.market_day import latest_marked_day
+    from alvh.data.status import series_status
 
     started = time.perf_counter()
     with connect(settings.warehouse_path) as con:
@@ -202,14 +198,14 @@ def ingest_step(
 
 
 def _engine_inputs(settings: Settings):
-    from alvh.engine import configs
-    from alvh.valuation import ModelParams
+    from alvh.book.valuation import ModelParams
+    from alvh.hedge.day import configs
 
     return ModelParams(), configs(settings)[2]
 
 
 def _compute_marks(con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings):
-    from alvh.marks import mark_book
+    from alvh.book.marks import mark_book
 
     params, costs = _engine_inputs(settings)
     return mark_book(con, as_of, params, costs)
@@ -246,7 +242,7 @@ def mark_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
 def layers_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
     """Signals S1–S6, layer states and proposed orders for `as_of` (method §5–§6); computed
     only, written by persist."""
-    from alvh.engine import run_layers
+    from alvh.hedge.day import run_layers
 
     started = time.perf_counter()
     with connect(settings.warehouse_path) as con:
@@ -287,8 +283,8 @@ def layers_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
 def persist_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
     """Replace the day's derived rows in one transaction: marks and settlements (method §4),
     signals and layer states, and the day's proposals (approved or executed orders are kept)."""
-    from alvh.engine import run_layers, save_decision
-    from alvh.marks import save_marks
+    from alvh.book.marks import save_marks
+    from alvh.hedge.day import run_layers, save_decision
 
     started = time.perf_counter()
     with connect(settings.warehouse_path) as con:
@@ -490,8 +486,8 @@ def backfill_step(
     as the daily runs would have (later days' marks see earlier days' proposals)."""
     from tqdm import tqdm
 
-    from alvh.engine import decision_rows, record_orders, run_layers
-    from alvh.marks import pending_settlements
+    from alvh.book.marks import pending_settlements
+    from alvh.hedge.day import decision_rows, record_orders, run_layers
 
     started = time.perf_counter()
     with connect(settings.warehouse_path) as con:

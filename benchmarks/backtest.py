@@ -19,7 +19,7 @@ from bundled import bundled_warehouse, timed
 
 from alvh.backtest import BacktestConfig, load_inputs, run_backtest
 from alvh.backtest.hedges import VARIANTS
-from alvh.warehouse import connect
+from alvh.store.warehouse import connect
 
 REPEATS = 5
 ONE_TARGET_S = 0.5

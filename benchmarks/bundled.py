@@ -14,9 +14,9 @@ AS_OF = date(2026, 11, 25)
 
 def bundled_warehouse(home: Path, as_of: date = AS_OF) -> Path:
     """Load the bundled snapshot into a new warehouse under `home` (ALVH_HOME); its path."""
-    from alvh.ingest import ingest
-    from alvh.settings import Settings
-    from alvh.warehouse import open_warehouse
+    from alvh.core.settings import Settings
+    from alvh.data.ingest import ingest
+    from alvh.store.warehouse import open_warehouse
 
     settings = Settings(home=home)
     con = open_warehouse(settings.warehouse_path)

@@ -36,8 +36,8 @@ STEPS = ("ingest", "mark", "layers", "persist", "report", "email", "audit")
 
 
 def _prepare(home: Path) -> None:
-    from alvh.book import load_sample_book
-    from alvh.warehouse import open_warehouse
+    from alvh.book.positions import load_sample_book
+    from alvh.store.warehouse import open_warehouse
 
     with open_warehouse(bundled_warehouse(home, date.today())) as con:
         load_sample_book(con, date.today())
@@ -130,7 +130,7 @@ def main() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
     from alvh import pipeline
-    from alvh.settings import load_settings
+    from alvh.core.settings import load_settings
 
     settings = load_settings()
     pipeline.run_day(args.as_of, settings, source="snapshot")  # warm-up, not timed

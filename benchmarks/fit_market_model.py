@@ -17,9 +17,9 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
-from alvh import market
-from alvh.pricing import black76_price, bsm_price
-from alvh.resources import snapshot_dir
+from alvh.core.resources import snapshot_dir
+from alvh.model import market
+from alvh.model.pricing import black76_price, bsm_price
 
 # Method §2.2 / §7 spike windows (whole calendar months).
 SPIKE_WINDOWS = {

@@ -15,9 +15,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from alvh.layers import layer_state_history
-from alvh.signals import compute_signals, load_signal_inputs
-from alvh.warehouse import open_warehouse
+from alvh.hedge.layers import layer_state_history
+from alvh.hedge.signals import compute_signals, load_signal_inputs
+from alvh.store.warehouse import open_warehouse
 
 AS_OF = date(2026, 8, 20)
 

@@ -1,4 +1,4 @@
-"""Throughput of alvh.pricing (price + delta, gamma, vega, theta) against QuantLib and py_vollib.
+"""Throughput of alvh.model.pricing (price, delta, gamma, vega, theta) vs QuantLib and py_vollib.
 
 Run: .venv/bin/python benchmarks/pricing.py   (about ten seconds)
 
@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from alvh.pricing import (  # noqa: E402
+from alvh.model.pricing import (  # noqa: E402
     BsmWorkspace,
     Greeks,
     bsm_greeks,

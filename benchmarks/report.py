@@ -24,12 +24,12 @@ from pathlib import Path
 
 from bundled import AS_OF, bundled_warehouse
 
-from alvh.book import load_sample_book
-from alvh.engine import run_layers, save_decision
-from alvh.marks import mark_book, save_marks
+from alvh.book.marks import mark_book, save_marks
+from alvh.book.positions import load_sample_book
+from alvh.core.settings import Settings
+from alvh.hedge.day import run_layers, save_decision
 from alvh.report import build_report
-from alvh.settings import Settings
-from alvh.warehouse import open_warehouse
+from alvh.store.warehouse import open_warehouse
 
 DAY = date(2026, 8, 20)
 TARGET_SECONDS = 2.0

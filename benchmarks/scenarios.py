@@ -17,12 +17,12 @@ from pathlib import Path
 
 from bundled import bundled_warehouse
 
-from alvh import calendar
-from alvh.book import Position
-from alvh.marketdata import load_market
-from alvh.scenarios import hedged_breakevens, history_inputs, scenario_grid, stress_replay
-from alvh.valuation import ModelParams, build_legs
-from alvh.warehouse import open_warehouse
+from alvh.book.positions import Position
+from alvh.book.scenarios import hedged_breakevens, history_inputs, scenario_grid, stress_replay
+from alvh.book.valuation import ModelParams, build_legs
+from alvh.core import calendar
+from alvh.data.market_day import load_market
+from alvh.store.warehouse import open_warehouse
 
 DAY = date(2026, 8, 20)
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from bundled import AS_OF, bundled_warehouse, timed
 
-from alvh import signals
-from alvh.warehouse import connect
+from alvh.hedge import signals
+from alvh.store.warehouse import connect
 
 REPEATS = 5
 

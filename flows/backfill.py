@@ -20,9 +20,10 @@ from datetime import date
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
-from alvh import pipeline, runs
+from alvh import pipeline
+from alvh.core.settings import load_settings
 from alvh.pipeline import RunResult, StepResult
-from alvh.settings import load_settings
+from alvh.store import runs
 
 
 @task(name="ingest", cache_policy=NONE)

@@ -28,10 +28,26 @@ from prefect.cache_policies import NONE
 from prefect.runtime import flow_run, task_run
 from prefect.tasks import exponential_backoff
 
-from alvh import pipeline, runs
-from alvh.errors import EnvironmentProblem
+from alvh import pipeline
+from alvh.core.errors import EnvironmentProblem
+from alvh.core.settings import load_settings
 from alvh.pipeline import RunResult, StepResult
-from alvh.settings import load_settings
+from alvh.store import runs
+
+
+def temporary_server_note() -> str | None:
+    """What to say when no Prefect server is configured: Prefect then starts a temporary one
+    for the run, which costs more than the run itself (docs/operations.md)."""
+    from prefect.settings import get_current_settings
+
+    if get_current_settings().api.url:
+        return None
+    return (
+        "note: no PREFECT_API_URL, so Prefect starts a temporary server for this run (5-10 s). "
+        "A long-running server skips that: run 'alvh serve' (or 'prefect server start') and set "
+        "PREFECT_API_URL=http://127.0.0.1:4200/api; see docs/operations.md."
+    )
+
 
 INGEST_RETRIES = 2
 

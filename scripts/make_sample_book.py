@@ -1,4 +1,4 @@
-"""Write alvh/data/sample_book.csv: a small book opened at the snapshot's last marked close.
+"""Write alvh/data/bundled/sample_book.csv: a small book opened at the snapshot's last marked close.
 
 Entry prices are the model's fills (method §2 prices, §3.4 costs) on that day, so the sample
 starts at a P&L of about minus its trading costs. Run from the repository root with a warehouse
@@ -11,12 +11,12 @@ import csv
 from datetime import date
 from pathlib import Path
 
-from alvh.book import BOOK_COLUMNS, Position
-from alvh.costs import CostModel
-from alvh.marketdata import load_market
-from alvh.settings import load_settings
-from alvh.valuation import ModelParams, build_legs, leg_greeks
-from alvh.warehouse import connect
+from alvh.book.costs import CostModel
+from alvh.book.positions import BOOK_COLUMNS, Position
+from alvh.book.valuation import ModelParams, build_legs, leg_greeks
+from alvh.core.settings import load_settings
+from alvh.data.market_day import load_market
+from alvh.store.warehouse import connect
 
 ENTRY = date(2026, 8, 20)  # last close with both SPX and VIX in the bundled snapshot
 DRAFT = [

@@ -33,9 +33,9 @@ def snapshot_warehouse(tmp_path_factory):
     """
     from datetime import date
 
-    from alvh.ingest import ingest
-    from alvh.settings import Settings
-    from alvh.warehouse import open_warehouse
+    from alvh.core.settings import Settings
+    from alvh.data.ingest import ingest
+    from alvh.store.warehouse import open_warehouse
 
     home = tmp_path_factory.mktemp("snapshot_home")
     settings = Settings(home=home)
@@ -49,7 +49,7 @@ def snapshot_warehouse(tmp_path_factory):
 @pytest.fixture
 def snapshot_con(snapshot_warehouse):
     """A read-only connection to the shared snapshot warehouse."""
-    from alvh.warehouse import connect
+    from alvh.store.warehouse import connect
 
     con = connect(snapshot_warehouse, read_only=True)
     yield con
@@ -74,7 +74,7 @@ def _write_slice(source: Path, target: Path, keep) -> None:
 @pytest.fixture
 def mini_snapshot(tmp_path) -> Path:
     """The bundled snapshot cut to recent years (daily from 2024, monthly from 2015)."""
-    from alvh.resources import snapshot_dir
+    from alvh.core.resources import snapshot_dir
 
     source, target = snapshot_dir(), tmp_path / "snapshot"
     shutil.copytree(source / "events", target / "events")
@@ -92,9 +92,9 @@ def mini_warehouse(tmp_path, mini_snapshot):
     """A writable warehouse loaded from the mini snapshot (2024 →), returning (settings, con)."""
     from datetime import date
 
-    from alvh.ingest import ingest
-    from alvh.settings import Settings
-    from alvh.warehouse import open_warehouse
+    from alvh.core.settings import Settings
+    from alvh.data.ingest import ingest
+    from alvh.store.warehouse import open_warehouse
 
     settings = Settings(home=tmp_path / "home", snapshot_dir=mini_snapshot)
     con = open_warehouse(settings.warehouse_path)
@@ -107,8 +107,8 @@ def mini_warehouse(tmp_path, mini_snapshot):
 @pytest.fixture
 def snapshot_copy(tmp_path, snapshot_warehouse):
     """A writable copy of the whole-history warehouse: (settings, con)."""
-    from alvh.settings import Settings
-    from alvh.warehouse import open_warehouse
+    from alvh.core.settings import Settings
+    from alvh.store.warehouse import open_warehouse
 
     home = tmp_path / "home"
     home.mkdir()

@@ -35,8 +35,8 @@ def stub_pdf() -> None:
 @pytest.fixture(scope="session")
 def flows_template_home(snapshot_warehouse, tmp_path_factory) -> Path:
     """The snapshot warehouse plus the test book, built once; copy it, never write to it."""
-    from alvh.book import import_book
-    from alvh.warehouse import open_warehouse
+    from alvh.book.positions import import_book
+    from alvh.store.warehouse import open_warehouse
 
     home = tmp_path_factory.mktemp("flows_template")
     shutil.copy(snapshot_warehouse, home / "alvh.duckdb")
@@ -65,7 +65,7 @@ def day_home(flows_template_home, tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def day_settings(day_home):
-    from alvh.settings import load_settings
+    from alvh.core.settings import load_settings
 
     return load_settings()
 

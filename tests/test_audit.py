@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 import pytest
 
-from alvh import audit
-from alvh.warehouse import open_warehouse
+from alvh.store import audit
+from alvh.store.warehouse import open_warehouse
 
 
 @pytest.fixture

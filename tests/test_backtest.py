@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh import market as mm
 from alvh.backtest import BacktestConfig, load_inputs, run_backtest
 from alvh.backtest import metrics as m
 from alvh.backtest.candidates import listed_vix_strike
@@ -22,11 +21,12 @@ from alvh.backtest.condors import _surface_greeks
 from alvh.backtest.engine import RunCache
 from alvh.backtest.hedges import VARIANTS, HedgeRules, VxthRule
 from alvh.backtest.output import EQUITY_COLUMNS, summary_json, write_outputs
-from alvh.calendar import vix_expiries
-from alvh.costs import CostModel
-from alvh.scenarios import event_catalogue
-from alvh.valuation import ModelParams
-from alvh.warehouse import connect
+from alvh.book.costs import CostModel
+from alvh.book.scenarios import event_catalogue
+from alvh.book.valuation import ModelParams
+from alvh.core.calendar import vix_expiries
+from alvh.model import market as mm
+from alvh.store.warehouse import connect
 
 REFERENCE = "unhedged"
 HEDGED = [v for v in VARIANTS if v != REFERENCE]

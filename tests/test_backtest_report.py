@@ -25,7 +25,7 @@ VARIANTS = ("unhedged", "l1", "alvh")
 def report(snapshot_warehouse, tmp_path_factory):
     from pypdf import PdfReader
 
-    from alvh.warehouse import connect
+    from alvh.store.warehouse import connect
 
     con = connect(snapshot_warehouse, read_only=True)
     try:

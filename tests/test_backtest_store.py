@@ -11,11 +11,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from alvh.backtest.cli import backtest_command, run_and_store
+from alvh.backtest.runner import run_and_store
 from alvh.backtest.store import stored_runs
-from alvh.errors import UsageError
-from alvh.resources import read_sql_statements
-from alvh.warehouse import connect
+from alvh.cli.backtest import backtest_command
+from alvh.core.errors import UsageError
+from alvh.core.resources import read_sql_statements
+from alvh.store.warehouse import connect
 
 START, END = "2024-02-01", "2025-06-30"
 

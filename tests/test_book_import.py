@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from alvh.book import BOOK_COLUMNS, import_book, open_positions
-from alvh.errors import BadInputError
-from alvh.warehouse import open_warehouse
+from alvh.book.positions import BOOK_COLUMNS, import_book, open_positions
+from alvh.core.errors import BadInputError
+from alvh.store.warehouse import open_warehouse
 
 TODAY = date(2026, 11, 25)
 HEADER = ",".join(BOOK_COLUMNS)

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh import calendar as cal
-from alvh.errors import UsageError
-from alvh.resources import snapshot_dir
+from alvh.core import calendar as cal
+from alvh.core.errors import UsageError
+from alvh.core.resources import snapshot_dir
 
 # ---------------------------------------------------------------------------------------------
 # Against the bundled real data
@@ -74,7 +74,7 @@ def test_spx_file_dates_equal_xnys_sessions_since_1990(spx_dates):
 
 
 def test_spx_file_dates_equal_xnys_sessions_over_full_history(spx_dates):
-    # Needs the pre-1970 regular-holiday repair in alvh.calendar (exchange_calendars drops them).
+    # Needs the pre-1970 regular-holiday repair in alvh.core.calendar (exchange_calendars drops it).
     assert spx_dates[0] == pd.Timestamp("1927-12-30")
     only_data, only_xnys = _session_diff(spx_dates, "1927-12-30")
     assert only_data == [] and only_xnys == [], (only_data[:20], only_xnys[:20])
@@ -331,7 +331,7 @@ def test_vectorised_variants_agree_with_scalars():
 def test_import_is_lazy():
     # The CLI imports this module on every start: the calendar is built on first use only.
     code = (
-        "import sys, alvh.calendar as c; "
+        "import sys, alvh.core.calendar as c; "
         "assert 'exchange_calendars' not in sys.modules; "
         "assert c._sessions.cache_info().currsize == 0"
     )

@@ -6,7 +6,7 @@ import json
 
 from test_cli import run_alvh
 
-from alvh.book import BOOK_COLUMNS
+from alvh.book.positions import BOOK_COLUMNS
 
 
 def test_an_order_from_proposal_to_execution_through_the_cli(snapshot_copy):
@@ -47,7 +47,7 @@ def test_an_order_from_proposal_to_execution_through_the_cli(snapshot_copy):
     assert row["status"] == "executed" and row["fill_price"] == 0.55 and row["approvals"] == 2
     assert run_alvh("audit", "verify", home=home, env=env).returncode == 0
 
-    from alvh.warehouse import connect
+    from alvh.store.warehouse import connect
 
     check = connect(home / "alvh.duckdb", read_only=True)
     events = [

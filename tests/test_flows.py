@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from alvh.warehouse import connect
+from alvh.store.warehouse import connect
 
 pytest_plugins = ["conftest_flows"]
 
 DAY = date(2026, 8, 20)
 PDF_STUB = (
     "import alvh.report.render as r; r.render_pdf = lambda html, *a, **k: (b'%PDF stub', 1, []); "
-    "from alvh.flows_cli import main; main()"
+    "from alvh.cli import entry_point; entry_point()"
 )
 
 
@@ -35,7 +35,7 @@ def _query(home: Path, sql: str, *params):
 
 
 def _audit_breaks(home: Path) -> list:
-    from alvh.audit import verify
+    from alvh.store.audit import verify
 
     con = connect(home / "alvh.duckdb", read_only=True)
     try:
@@ -96,7 +96,7 @@ def test_ingest_retries_only_while_live_publishers_are_unreachable(
     from publisher_server import closed_port_url
 
     import flows.daily
-    from alvh.errors import UsageError
+    from alvh.core.errors import UsageError
 
     fast_ingest = flows.daily.ingest.with_options(retry_delay_seconds=0)
     monkeypatch.setattr(flows.daily, "ingest", fast_ingest)
@@ -159,7 +159,7 @@ def test_an_smtp_failure_keeps_the_report_records_the_delivery_and_exits_4(
     smtp = Controller(inbox, hostname="127.0.0.1", port=free)
     smtp.start()
     try:  # what `alvh email --as-of` does later, once SMTP is back
-        from alvh.settings import load_settings
+        from alvh.core.settings import load_settings
 
         monkeypatch.setenv("ALVH_SMTP_PORT", str(free))
         con = connect(day_settings.warehouse_path)
@@ -189,7 +189,7 @@ def test_backfill_flow_fills_a_range(prefect_api, day_settings):
 def test_alvh_run_prints_the_report_paths_then_history_explains(
     prefect_api, day_settings, fast_pdf, capsys
 ):
-    from alvh.flows_cli import history_command
+    from alvh.cli.flows import history_command
     from alvh.pipeline import run_day
 
     home = day_settings.home
@@ -303,7 +303,7 @@ def test_serve_registers_the_weekday_schedule(prefect_api, day_home):
 def test_alvh_run_says_how_to_avoid_a_temporary_server_only_when_it_needs_one(prefect_api):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from alvh.flows_cli import temporary_server_note
+    from flows.daily import temporary_server_note
 
     assert temporary_server_note() is None  # the session's test server is configured
     with temporary_settings(updates={PREFECT_API_URL: None}):

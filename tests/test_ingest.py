@@ -13,11 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alvh import catalogue
-from alvh.ingest import ingest
-from alvh.resources import snapshot_dir
-from alvh.settings import Settings
-from alvh.warehouse import open_warehouse
+from alvh.core.resources import snapshot_dir
+from alvh.core.settings import Settings
+from alvh.data import catalogue
+from alvh.data.ingest import ingest
+from alvh.store.warehouse import open_warehouse
 
 AS_OF = date(2026, 11, 25)
 
@@ -182,7 +182,7 @@ def test_a_monthly_value_is_stale_from_the_end_of_its_month():
     """October 2025 CPI on 31 Dec 2025: 19 November sessions (Thanksgiving closed) and 22 in
     December (Christmas closed) after 31 Oct — 41, inside the 45-session tolerance. Counted from
     1 October it would be 22 October sessions more (63): stale."""
-    from alvh.status import sessions_stale
+    from alvh.data.status import sessions_stale
 
     assert sessions_stale(date(2025, 10, 1), "monthly", date(2025, 12, 31)) == 41
     assert sessions_stale(date(2025, 10, 1), "daily", date(2025, 12, 31)) == 63
@@ -396,7 +396,7 @@ def test_a_failure_mid_write_leaves_the_series_as_it_was(settings, mini_snapshot
     # A new row and a changed row, then the insert statement fails after the update ran.
     _edit(path, lambda f: pd.concat([f, pd.DataFrame({"date": ["2026-09-01"], "DGS2": ["3.5"]})]))
 
-    import alvh.ingest as ingest_module
+    import alvh.data.ingest as ingest_module
 
     real = ingest_module.read_sql_statements
 
@@ -425,7 +425,7 @@ def test_an_unchanged_file_is_recorded_as_unchanged_without_being_validated_agai
     settings, monkeypatch
 ):
     first, before = _load(settings)
-    import alvh.ingest as ingest_module
+    import alvh.data.ingest as ingest_module
 
     def no_validation(*args, **kwargs):
         raise AssertionError("an unchanged file was validated again")
@@ -533,7 +533,7 @@ def test_input_is_validated_again_when_reuse_could_differ(settings, mini_snapsho
 
 def test_a_change_in_the_ingest_code_checks_every_file_again(settings, monkeypatch):
     _load(settings)
-    import alvh.ingest as ingest_module
+    import alvh.data.ingest as ingest_module
 
     monkeypatch.setattr(ingest_module, "_rules_fingerprint", lambda: "a newer ingest")
     report, _ = _load(settings)

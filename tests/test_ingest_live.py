@@ -11,10 +11,10 @@ from datetime import date
 import pytest
 from publisher_server import PUBLISHER_FIXTURES, Body, Status, Truncated, html_page
 
-from alvh import catalogue
-from alvh.ingest import ingest
-from alvh.settings import Settings
-from alvh.warehouse import open_warehouse
+from alvh.core.settings import Settings
+from alvh.data import catalogue
+from alvh.data.ingest import ingest
+from alvh.store.warehouse import open_warehouse
 
 AS_OF = date(2026, 11, 25)
 

@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh.book import BOOK_COLUMNS, import_book
-from alvh.engine import run_layers, save_decision
-from alvh.layers import ACTIVE, OFF, LayerConfig, _spike_window, layer_state_history
-from alvh.signals import compute_signals, load_signal_inputs
+from alvh.book.positions import BOOK_COLUMNS, import_book
+from alvh.hedge.day import run_layers, save_decision
+from alvh.hedge.layers import ACTIVE, OFF, LayerConfig, _spike_window, layer_state_history
+from alvh.hedge.signals import compute_signals, load_signal_inputs
 
 
 @pytest.fixture(scope="module")
 def history(snapshot_warehouse):
-    from alvh.warehouse import connect
+    from alvh.store.warehouse import connect
 
     con = connect(snapshot_warehouse, read_only=True)
     signals = compute_signals(load_signal_inputs(con, date(2026, 8, 20)))
@@ -204,7 +204,7 @@ def test_layer_config_rejects_out_of_range_values():
 
 
 def test_an_approved_purchase_awaiting_execution_is_not_proposed_again(snapshot_copy):
-    from alvh.orders import approve
+    from alvh.hedge.orders import approve
 
     settings, con = snapshot_copy
     _book(settings, con, "IC-JUL,iron_condor,2017-07-21,20,2017-06-16,2.10,2300,2325,2500,2525,")
@@ -222,12 +222,12 @@ def test_an_approved_purchase_awaiting_execution_is_not_proposed_again(snapshot_
 def test_a_call_l1_rolls_is_not_sold_again_by_l3(snapshot_con):
     # An L1 call within its roll window that is also a spike winner: L1 sells all of it, and L3
     # must not propose a second sale of the same contracts (method §6.1, §6.3).
-    from alvh.book import Position
-    from alvh.costs import CostModel
-    from alvh.layers import ARMED, Holding, decide
-    from alvh.marketdata import load_market
-    from alvh.signals import SignalReading
-    from alvh.valuation import ModelParams
+    from alvh.book.costs import CostModel
+    from alvh.book.positions import Position
+    from alvh.book.valuation import ModelParams
+    from alvh.data.market_day import load_market
+    from alvh.hedge.layers import ARMED, Holding, decide
+    from alvh.hedge.signals import SignalReading
 
     day = date(2024, 8, 14)
     snapshot = load_market(snapshot_con, day)
@@ -266,9 +266,9 @@ def test_a_call_l1_rolls_is_not_sold_again_by_l3(snapshot_con):
 
 
 def test_a_day_already_marked_gives_the_same_decision(snapshot_copy):
-    from alvh.engine import configs
-    from alvh.marks import mark_book
-    from alvh.valuation import ModelParams
+    from alvh.book.marks import mark_book
+    from alvh.book.valuation import ModelParams
+    from alvh.hedge.day import configs
 
     settings, con = snapshot_copy
     _book(settings, con, "IC-AUG,iron_condor,2024-08-16,10,2024-07-19,9.50,5150,5200,5750,5800,")

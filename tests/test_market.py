@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh import market
-from alvh.pricing import black76_greeks, black76_price, bsm_price
-from alvh.resources import snapshot_dir
+from alvh.core.resources import snapshot_dir
+from alvh.model import market
+from alvh.model.pricing import black76_greeks, black76_price, bsm_price
 
 ONE_MONTH = 30.0 / 365.0
 

@@ -7,8 +7,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from alvh.book import BOOK_COLUMNS, import_book, load_sample_book, open_positions
-from alvh.marks import mark_book, save_marks
+from alvh.book.marks import mark_book, save_marks
+from alvh.book.positions import BOOK_COLUMNS, import_book, load_sample_book, open_positions
 
 SAMPLE_DAY = date(2026, 8, 20)
 
@@ -201,8 +201,8 @@ def test_sample_book_loads_only_into_an_empty_book(mini_warehouse, tmp_path):
 
 
 def test_liquidity_ratio_counts_near_term_condors_and_pending_orders(sample):
-    from alvh.orders import ProposedOrder, record_proposals
-    from alvh.warehouse import transaction
+    from alvh.hedge.orders import ProposedOrder, record_proposals
+    from alvh.store.warehouse import transaction
 
     before = mark_book(sample, SAMPLE_DAY).totals["liquidity_ratio"]
     with transaction(sample):

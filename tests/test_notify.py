@@ -436,7 +436,7 @@ def test_the_password_from_the_environment_is_never_written_anywhere(
     """Runs last: everything this module did with the password set, searched for it."""
     from pypdf import PdfReader
 
-    from alvh.settings import load_settings
+    from alvh.core.settings import load_settings
 
     settings, con, report = home
     monkeypatch.setenv("ALVH_SMTP_PASSWORD", PASSWORD)

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from alvh import audit
-from alvh.book import open_positions
-from alvh.errors import UsageError
-from alvh.orders import (
+from alvh.book.positions import open_positions
+from alvh.core.errors import UsageError
+from alvh.core.settings import Settings
+from alvh.hedge.orders import (
     ProposedOrder,
     approve,
     execute,
@@ -18,8 +18,8 @@ from alvh.orders import (
     list_orders,
     record_proposals,
 )
-from alvh.settings import Settings
-from alvh.warehouse import open_warehouse, transaction
+from alvh.store import audit
+from alvh.store.warehouse import open_warehouse, transaction
 
 AS_OF = date(2026, 8, 21)
 OPEN = ProposedOrder(

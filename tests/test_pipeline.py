@@ -1,4 +1,4 @@
-"""The daily unit without Prefect (alvh.pipeline, alvh.runs): records, idempotency, atomicity,
+"""The daily unit without Prefect (alvh.pipeline, alvh.store.runs): records, idempotency, atomicity,
 the warehouse-busy policy, abandoned runs, backfill."""
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from datetime import date
 
 import pytest
 
-from alvh import pipeline, runs
-from alvh.errors import EnvironmentProblem, UsageError
-from alvh.warehouse import connect
+from alvh import pipeline
+from alvh.core.errors import EnvironmentProblem, UsageError
+from alvh.store import runs
+from alvh.store.warehouse import connect
 
 pytest_plugins = ["conftest_flows"]
 
@@ -117,7 +118,7 @@ def test_rerunning_a_day_changes_nothing_but_the_run_records(day_settings, fast_
 
 def test_the_day_is_written_in_one_transaction(day_settings, monkeypatch, fast_pdf):
     """A failure after the marks were written but before the decision rolls the marks back."""
-    import alvh.engine
+    import alvh.hedge.day
 
     pipeline.run_day(DAY, day_settings, source="snapshot", send_email=False)
     before = _rows(day_settings, DAY)
@@ -128,7 +129,7 @@ def test_the_day_is_written_in_one_transaction(day_settings, monkeypatch, fast_p
     def broken(con, decision):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(alvh.engine, "save_decision", broken)
+    monkeypatch.setattr(alvh.hedge.day, "save_decision", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         pipeline.run_day(DAY, day_settings, source="snapshot", send_email=False)
 
@@ -212,7 +213,7 @@ def test_a_run_left_running_is_marked_abandoned_by_the_next(day_settings, fast_p
 
 
 def test_tampering_after_a_run_is_detected(day_settings, fast_pdf):
-    from alvh.audit import verify
+    from alvh.store.audit import verify
 
     pipeline.run_day(DAY, day_settings, source="snapshot", send_email=False)
     con = connect(day_settings.warehouse_path)
@@ -268,8 +269,8 @@ def test_a_run_that_reuses_unchanged_input_renders_what_a_full_load_rendered(
 ):
     """The first run of a day loads the files; a re-run finds them unchanged and skips them
     (docs/data.md). The day's report must not tell the two apart."""
-    import alvh.ingest as ingest_module
-    from alvh.ingest import REUSED_NOTE
+    import alvh.data.ingest as ingest_module
+    from alvh.data.ingest import REUSED_NOTE
 
     with monkeypatch.context() as revalidating:  # as `alvh ingest --revalidate` would
         revalidating.setattr(ingest_module._Writer, "loaded_before", lambda *a, **k: None)

@@ -1,4 +1,4 @@
-"""Tests for alvh.pricing (method §1–§2): BSM for SPX options, Black-76 for VIX options.
+"""Tests for alvh.model.pricing (method §1–§2): BSM for SPX options, Black-76 for VIX options.
 
 Golden values come from an independent implementation (QuantLib, looped) and published textbook
 figures; the rest are invariants (put–call parity, finite differences of the price, implied-vol
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import QuantLib as ql
 
-from alvh.pricing import (
+from alvh.model.pricing import (
     IV_REASONS,
     NTV_ATOL,
     NTV_RTOL,

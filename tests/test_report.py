@@ -37,8 +37,8 @@ VXC-2026-09-23,vix_call,2026-09-16,1,{ENTRY},0.89,,,,,23
 
 def store_day(con, day: date, settings) -> None:
     """What the daily run persists for a day: marks, then signals, layers and orders."""
-    from alvh.engine import run_layers, save_decision
-    from alvh.marks import mark_book, save_marks
+    from alvh.book.marks import mark_book, save_marks
+    from alvh.hedge.day import run_layers, save_decision
 
     save_marks(con, mark_book(con, day))
     save_decision(con, run_layers(con, day, settings))
@@ -50,12 +50,12 @@ def build_home(root: Path, smtp_password: str | None = None):
     The order L1 proposed on the first day is approved, so the second day's strip shows an
     approved order awaiting execution next to its own new proposal.
     """
-    from alvh.book import import_book
-    from alvh.ingest import ingest
-    from alvh.orders import approve
-    from alvh.resources import read_sql_statements
-    from alvh.settings import Settings
-    from alvh.warehouse import open_warehouse
+    from alvh.book.positions import import_book
+    from alvh.core.resources import read_sql_statements
+    from alvh.core.settings import Settings
+    from alvh.data.ingest import ingest
+    from alvh.hedge.orders import approve
+    from alvh.store.warehouse import open_warehouse
 
     extra = {"smtp_password": smtp_password} if smtp_password else {}
     settings = Settings(home=root, **extra)
@@ -383,10 +383,10 @@ def test_the_books_own_history_is_used_when_it_is_long_enough(tmp_path):
     """Enough stored days: equity and drawdown come from book_marks, hedged vs unhedged."""
     import pandas as pd
 
-    from alvh import calendar
+    from alvh.core import calendar
+    from alvh.core.settings import Settings
     from alvh.report.context import MIN_BOOK_HISTORY_SESSIONS, DayBook, Footnotes, _equity
-    from alvh.settings import Settings
-    from alvh.warehouse import open_warehouse
+    from alvh.store.warehouse import open_warehouse
 
     settings = Settings(home=tmp_path)
     con = open_warehouse(settings.warehouse_path)
@@ -466,9 +466,9 @@ def test_layer_and_signal_switches_are_changes_with_their_reason():
 
 
 def test_the_banner_names_items_the_snapshot_served_when_live_publishers_failed(tmp_path):
+    from alvh.core.settings import Settings
     from alvh.report.context import Footnotes, _header
-    from alvh.settings import Settings
-    from alvh.warehouse import open_warehouse
+    from alvh.store.warehouse import open_warehouse
 
     settings = Settings(home=tmp_path)
     con = open_warehouse(settings.warehouse_path)
@@ -499,9 +499,9 @@ def test_the_banner_names_items_the_snapshot_served_when_live_publishers_failed(
 
 def test_the_header_names_the_ingest_run_that_served_the_day_not_a_later_one(tmp_path):
     """Re-rendering a day after later ingest runs gives the same header (content hash)."""
+    from alvh.core.settings import Settings
     from alvh.report.context import Footnotes, _header
-    from alvh.settings import Settings
-    from alvh.warehouse import open_warehouse
+    from alvh.store.warehouse import open_warehouse
 
     settings = Settings(home=tmp_path)
     con = open_warehouse(settings.warehouse_path)

@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from alvh.book import load_sample_book
-from alvh.errors import EnvironmentProblem
-from alvh.report.cli import email_command, report_command
+from alvh.book.positions import load_sample_book
+from alvh.cli.report import email_command, report_command
+from alvh.core.errors import EnvironmentProblem
 
 
 def test_report_then_email_commands(mini_warehouse, monkeypatch, capsys):

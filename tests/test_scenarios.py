@@ -7,9 +7,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from alvh.book import Position, load_sample_book, open_positions
-from alvh.marketdata import load_market
-from alvh.scenarios import (
+from alvh.book.positions import Position, load_sample_book, open_positions
+from alvh.book.scenarios import (
     EXPLICIT_VIX_SHIFTS,
     SPX_SHOCKS,
     hedged_breakevens,
@@ -17,7 +16,8 @@ from alvh.scenarios import (
     scenario_grid,
     stress_replay,
 )
-from alvh.valuation import ModelParams, build_legs, leg_greeks, price_legs
+from alvh.book.valuation import ModelParams, build_legs, leg_greeks, price_legs
+from alvh.data.market_day import load_market
 
 DAY = date(2026, 8, 20)
 
@@ -92,7 +92,7 @@ def test_hedged_breakevens_are_where_net_pnl_crosses_zero(book):
     params = ModelParams()
     found = hedged_breakevens(legs, positions, snapshot, params, fit)
     assert set(found["horizon"]) == {"1 day", "5 days", "expiry 2026-09-16"}
-    from alvh.scenarios import fitted_vix_shift
+    from alvh.book.scenarios import fitted_vix_shift
 
     base = price_legs(legs, snapshot, params)[0]
     for row in found.itertuples():

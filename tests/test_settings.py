@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alvh.errors import UsageError
-from alvh.settings import DEFAULT_CBOE_URL_TEMPLATE, load_settings
+from alvh.core.errors import UsageError
+from alvh.core.settings import DEFAULT_CBOE_URL_TEMPLATE, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -95,10 +95,10 @@ def test_the_example_configuration_documents_every_setting_with_its_default():
     from dataclasses import fields
     from pathlib import Path
 
-    from alvh.costs import CostModel
-    from alvh.layers import LayerConfig
-    from alvh.settings import Settings
-    from alvh.signals import SignalConfig
+    from alvh.book.costs import CostModel
+    from alvh.core.settings import Settings
+    from alvh.hedge.layers import LayerConfig
+    from alvh.hedge.signals import SignalConfig
 
     text = (Path(__file__).resolve().parents[1] / "alvh.toml.example").read_text("utf-8")
     documented = tomllib.loads(re.sub(r"(?m)^# (\w+ = )", r"\1", text))
@@ -114,7 +114,7 @@ def test_the_example_configuration_documents_every_setting_with_its_default():
 
 
 def test_approver_names_are_kept_as_they_are_compared(tmp_path):
-    from alvh.settings import Settings
+    from alvh.core.settings import Settings
 
     settings = Settings(home=tmp_path, approvers=[" alice ", "bob"], approvals_required=2)
     assert settings.approvers == ["alice", "bob"]

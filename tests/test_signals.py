@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh import history, signals
-from alvh.errors import UsageError
-from alvh.signals import SignalConfig, SignalConfigError, compute_signals, load_signal_inputs
-from alvh.warehouse import connect
+from alvh.core.errors import UsageError
+from alvh.data import known as history
+from alvh.hedge import signals
+from alvh.hedge.signals import SignalConfig, SignalConfigError, compute_signals, load_signal_inputs
+from alvh.store.warehouse import connect
 
 AS_OF = date(2026, 11, 25)
 

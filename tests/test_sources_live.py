@@ -17,11 +17,11 @@ from publisher_server import (
     html_page,
 )
 
-from alvh.settings import Settings
-from alvh.sources.base import BadFile, RawTable, SourceUnavailable
-from alvh.sources.cboe import read_cboe
-from alvh.sources.fred import read_fred
-from alvh.sources.http import USER_AGENT, fetch_text
+from alvh.core.settings import Settings
+from alvh.data.sources.base import BadFile, RawTable, SourceUnavailable
+from alvh.data.sources.cboe import read_cboe
+from alvh.data.sources.fred import read_fred
+from alvh.data.sources.http import USER_AGENT, fetch_text
 
 VIX_TEXT = (PUBLISHER_FIXTURES / "VIX_History.csv").read_text()
 

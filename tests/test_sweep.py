@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from alvh.backtest.sweep import batches, build_config, expand, load_grid, tabulate
-from alvh.errors import UsageError
+from alvh.core.errors import UsageError
 
 pytest_plugins = ["conftest_flows"]
 

@@ -9,8 +9,8 @@ import textwrap
 import duckdb
 import pytest
 
-from alvh.errors import EnvironmentProblem
-from alvh.warehouse import connect, migrate, migration_files, open_warehouse, transaction
+from alvh.core.errors import EnvironmentProblem
+from alvh.store.warehouse import connect, migrate, migration_files, open_warehouse, transaction
 
 
 def test_migrations_apply_once_and_are_recorded(tmp_path):

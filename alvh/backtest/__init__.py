@@ -13,7 +13,7 @@ spikes, claim check), `attribution`, `engine` (the run), `output` (JSON and CSV)
 
 from importlib import import_module
 
-# Names are resolved on first use (PEP 562), so `alvh --help` and `alvh.backtest.cli` do not pay
+# Names are resolved on first use (PEP 562), so `alvh --help` and the CLI do not pay
 # for importing the whole engine.
 _EXPORTS = {
     "BacktestConfig": "engine",

@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from alvh import calendar
-from alvh import market as mm
 from alvh.backtest.inputs import DAYS_PER_YEAR, MarketPath, ragged
-from alvh.costs import CostModel
-from alvh.pricing import black76_greeks, black76_price
-from alvh.valuation import VIX_FLOOR, ModelParams
+from alvh.book.costs import CostModel
+from alvh.book.valuation import VIX_FLOOR, ModelParams
+from alvh.core import calendar
+from alvh.model import market as mm
+from alvh.model.pricing import black76_greeks, black76_price
 
 __all__ = [
     "FORWARD_SOURCES",
@@ -110,7 +110,7 @@ def listed_vix_strike(
     params: ModelParams,
     target_delta: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised `alvh.market.vix_call_strike_for_delta`: (strike, delta) per row.
+    """Vectorised `alvh.model.market.vix_call_strike_for_delta`: (strike, delta) per row.
 
     The continuous strike comes from a fixed point of the Black-76 delta condition with the
     smile's vol at that strike; the listed strikes around it (0.5 apart below 20, 1 apart from
@@ -213,7 +213,7 @@ def hedge_candidates(
     expiries = np.array(
         calendar.vix_expiries(first, last + pd.Timedelta(days=120)), dtype="datetime64[D]"
     ).astype(np.int64)
-    # method §6.1 / alvh.layers.hedge_expiry: the first expiry at least min_days_new away.
+    # method §6.1 / alvh.hedge.layers.hedge_expiry: the first expiry at least min_days_new away.
     which = np.searchsorted(expiries, path.day_number + min_days_new, side="left")
     valid = which < len(expiries)
     expiry = np.where(valid, expiries[np.minimum(which, len(expiries) - 1)], 0)
@@ -243,7 +243,7 @@ def hedge_candidates(
     mark[settling] = np.maximum(path.vix_settle[day[settling]] - k_row[settling], 0.0)
     sensitivity = np.zeros(len(day))
     if sensitivity_days is not None:
-        # method §4.2 as alvh.marks measures it: reprice at VIX ± 1 point, the future moving by
+        # method §4.2 as alvh.book.marks measures it: reprice at VIX ± 1 point, the future moving by
         # e^{−κ_shock·τ} per point (docs/market-model.md, decision 2), VVIX unchanged. Only on
         # the sessions that ask for it (L2's), the rest stays 0.
         r = np.flatnonzero(sensitivity_days[day] & ~settling)

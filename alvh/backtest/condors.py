@@ -2,7 +2,8 @@
 
 The trades are computed once per run, per unit, and shared by every variant, so all variants
 trade the same condors at the same prices on the same price path. Options are priced with the
-§2.1 surface (`alvh.market`) and BSM (`alvh.pricing`), in one vectorised call for every leg of
+§2.1 surface (`alvh.model.market`) and BSM (`alvh.model.pricing`), in one vectorised call for every
+leg of
 every trade on every day it may be open. Only the quantities differ: each variant sizes each
 condor on its own equity at entry (`alvh.backtest.hedges`), and `CondorTrades.sized` turns
 quantities into the sleeve's daily arrays.
@@ -24,12 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from alvh import market as mm
 from alvh.backtest.inputs import DAYS_PER_YEAR, MarketPath, ragged
 from alvh.backtest.presets import CondorPreset, CondorSchedule, condor_schedule
-from alvh.costs import CostModel
-from alvh.pricing import bsm_greeks
-from alvh.valuation import VIX_FLOOR, ModelParams
+from alvh.book.costs import CostModel
+from alvh.book.valuation import VIX_FLOOR, ModelParams
+from alvh.model import market as mm
+from alvh.model.pricing import bsm_greeks
 
 __all__ = ["STRIKE_GRID", "CondorSleeve", "CondorTrades", "condor_trades", "select_strikes"]
 
@@ -174,7 +175,7 @@ class CondorTrades:
 def _surface_greeks(path: MarketPath, t, strike, tau, is_call, params: ModelParams, shift=0.0):
     """BSM greeks per option on the §2.1 surface at session index `t` (arrays broadcast).
 
-    `shift` moves the VIX family by that many points the way `alvh.valuation.price_legs` does
+    `shift` moves the VIX family by that many points the way `alvh.book.valuation.price_legs` does
     for a §4.4 VIX shock: VIX and VIX9D in full, VIX3M and VIX6M by e^{−κ_shock·(T − 30 d)}.
     """
     vix = np.maximum(path.vix[t] + shift, VIX_FLOOR)
@@ -302,7 +303,8 @@ def condor_trades(
     debit_mid[expiring] = _intrinsic_debit(strikes[trade[expiring]], path.spx_settle[day[expiring]])
     sens_unit = np.zeros(len(trade))
     if sensitivity_days is not None:
-        # method §4.2 as alvh.marks measures it: reprice at VIX ± 1 point (per condor, dollars).
+        # method §4.2 as alvh.book.marks measures it: reprice at VIX ± 1 point (per condor,
+        # dollars).
         r = np.flatnonzero(sensitivity_days[day] & ~expiring)
         bump = [
             (

@@ -19,7 +19,6 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from alvh import calendar
 from alvh.backtest import metrics as m
 from alvh.backtest.attribution import SIZE_CHANGES, attribution_summary, attribution_trades
 from alvh.backtest.candidates import FORWARD_SOURCES, HedgeCandidates, hedge_candidates
@@ -42,10 +41,11 @@ from alvh.backtest.hedges import (
 )
 from alvh.backtest.inputs import BacktestInputs
 from alvh.backtest.presets import get_preset
-from alvh.costs import CostModel
-from alvh.errors import UsageError
-from alvh.layers import LayerConfig, layer_state_history
-from alvh.valuation import ModelParams
+from alvh.book.costs import CostModel
+from alvh.book.valuation import ModelParams
+from alvh.core import calendar
+from alvh.core.errors import UsageError
+from alvh.hedge.layers import LayerConfig, layer_state_history
 
 __all__ = ["BacktestConfig", "BacktestResult", "VariantResult", "run_backtest"]
 

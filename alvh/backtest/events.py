@@ -1,7 +1,7 @@
 """Spike events, drawdowns inside them, and the article's claim (method §7).
 
-Events are the named catalogue shipped with the package (`alvh/data/events.csv`, read by
-`alvh.scenarios.event_catalogue`) plus spikes detected in the VIX history: VIX up ≥ 50 % within
+Events are the named catalogue shipped with the package (`alvh/data/bundled/events.csv`, read by
+`alvh.book.scenarios.event_catalogue`) plus spikes detected in the VIX history: VIX up ≥ 50 % within
 10 sessions from a level below 25. Per event and variant the drawdown is the deepest fall of the
 equity inside the event window, measured from the running peak since the close before the window
 opens; the reduction is 1 − DD_hedged / DD_unhedged.
@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from alvh.scenarios import event_catalogue
+from alvh.book.scenarios import event_catalogue
 
 __all__ = [
     "CLAIMED_REDUCTION",

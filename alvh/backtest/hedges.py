@@ -3,10 +3,10 @@
 Five variants on the same condor trades and price path: `unhedged`; `vxth` (the Cboe VIX Tail
 Hedge rule: at each VIX expiry put 1 % of equity into one-month 30-delta VIX calls when their VIX
 future is 15–30, 0.5 % at 30–50, nothing outside); `l1`, `l1l2` and `alvh` (the layers of §6,
-whose states come from `alvh.layers.layer_state_history`).
+whose states come from `alvh.hedge.layers.layer_state_history`).
 
 What is backtest-specific lives here: sizing over time, rolls, monetisation and cash. The
-decision order and sizes follow `alvh.layers.decide`, the daily engine: L1 first (roll calls
+decision order and sizes follow `alvh.hedge.layers.decide`, the daily engine: L1 first (roll calls
 within `roll_days` of expiry, top up to l1_pct·R / (100·F)), then L3 (sell `l3_monetize_fraction`
 of every call worth ≥ `l3_profit_multiple` × its cost inside a spike window, roll the rest into
 the session's ~30-delta call), then L2 (top the hedge's VIX sensitivity up to `l2_offset` of the
@@ -36,10 +36,10 @@ import pandas as pd
 from alvh.backtest.candidates import HedgeCandidates, empty_candidates, price_calls
 from alvh.backtest.condors import CondorSleeve, CondorTrades
 from alvh.backtest.inputs import MarketPath, ragged
-from alvh.costs import CostModel
-from alvh.errors import UsageError
-from alvh.layers import LayerConfig
-from alvh.valuation import ModelParams
+from alvh.book.costs import CostModel
+from alvh.book.valuation import ModelParams
+from alvh.core.errors import UsageError
+from alvh.hedge.layers import LayerConfig
 
 __all__ = [
     "VARIANTS",
@@ -139,7 +139,7 @@ class HedgeRules:
 
 @dataclass(frozen=True)
 class LayerArrays:
-    """The layer states of `alvh.layers.layer_state_history` on the backtest's sessions."""
+    """The layer states of `alvh.hedge.layers.layer_state_history` on the backtest's sessions."""
 
     l1_active: np.ndarray
     l2_active: np.ndarray
@@ -369,7 +369,7 @@ def simulate_variant(
         if qty * unit < rules.min_order_fraction * equity:
             return 0.0  # dust: an order of a few dollars on a million
         if spec.layered:
-            # method §6.4 (as alvh.layers.decide): premium of the last 365 days plus this
+            # method §6.4 (as alvh.hedge.layers.decide): premium of the last 365 days plus this
             # order, fees included for the order, within hedge_budget_pct of R.
             remaining = budget_pct * risk_capital(t) - spent_12m(t)
             if qty * unit > remaining:

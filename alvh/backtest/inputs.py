@@ -1,6 +1,6 @@
 """What the backtest reads from the warehouse, laid out once as per-session arrays (method §1).
 
-Every value comes through `alvh.history`, so a session's row holds only what was known at its
+Every value comes through `alvh.data.known`, so a session's row holds only what was known at its
 close (no look-ahead). The arrays are shared by the condor book and every hedge variant: one
 read, one layout, identical price paths for all variants (method §7).
 """
@@ -14,14 +14,16 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from alvh import calendar, history, signals
-from alvh.errors import UsageError
-from alvh.marketdata import (
+from alvh.core import calendar
+from alvh.core.errors import UsageError
+from alvh.data import known as history
+from alvh.data.market_day import (
     DEFAULT_DIVIDEND_YIELD,
     MAX_CARRY_SESSIONS,
     MONTHLY_MAX_CARRY_SESSIONS,
     SERIES_USED,
 )
+from alvh.hedge import signals
 
 __all__ = ["SERIES", "BacktestInputs", "MarketPath", "load_inputs", "market_path", "ragged"]
 
@@ -39,7 +41,7 @@ class MarketPath:
     open where it was observed that day, else its close (`*_settle_is_open` says which).
     `growth` is the cash account's growth factor: cash held from session i to j grows by
     growth[j] / growth[i] (the 3-month T-bill known at each close, simple interest over the
-    calendar-day gap, as `alvh.marks.cash_balance` does).
+    calendar-day gap, as `alvh.book.marks.cash_balance` does).
     """
 
     days: pd.DatetimeIndex
@@ -155,7 +157,7 @@ def load_inputs(
     `end` defaults to the latest session with both SPX and VIX closes in the warehouse; nothing
     known after `end` is read.
     """
-    from alvh.marketdata import latest_marked_day
+    from alvh.data.market_day import latest_marked_day
 
     start = calendar.as_date(start)
     if start < FIRST_VIX_DAY:

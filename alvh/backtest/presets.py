@@ -18,8 +18,8 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from alvh import calendar
-from alvh.errors import UsageError
+from alvh.core import calendar
+from alvh.core.errors import UsageError
 
 __all__ = ["PRESETS", "CondorPreset", "CondorSchedule", "condor_schedule", "get_preset"]
 

@@ -53,7 +53,7 @@ def _vx_inputs(result: BacktestResult, con, inputs) -> tuple[pd.DataFrame, pd.Se
         fut = inputs.futures
         vix = pd.Series(inputs.path.vix, index=inputs.path.days)
     elif con is not None:
-        from alvh import history
+        from alvh.data import known as history
 
         fut = history.vix_futures(con, result.end, result.start)
         panel = history.daily_panel(con, ["VIX"], result.end, start=result.start)
@@ -71,7 +71,7 @@ def vx_error_table(
     data = _vx_inputs(result, con, inputs)
     if data is None:
         return None, "not computed: no warehouse connection or backtest inputs were given"
-    from alvh.market import vx_model_errors
+    from alvh.model.market import vx_model_errors
 
     fut, vix = data
     if fut.empty:

@@ -17,8 +17,8 @@ import pandas as pd
 
 from alvh.backtest.engine import BacktestResult
 from alvh.backtest.output import summary_json
-from alvh.resources import read_sql_statements
-from alvh.warehouse import transaction
+from alvh.core.resources import read_sql_statements
+from alvh.store.warehouse import transaction
 
 __all__ = ["StoreReport", "store_result", "stored_runs"]
 

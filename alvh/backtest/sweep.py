@@ -26,13 +26,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from alvh import calendar
 from alvh.backtest.engine import BacktestConfig, RunCache, run_backtest
 from alvh.backtest.inputs import FIRST_VIX_DAY, load_inputs
-from alvh.costs import CostModel
-from alvh.errors import UsageError
-from alvh.layers import LayerConfig
-from alvh.warehouse import connect
+from alvh.book.costs import CostModel
+from alvh.core import calendar
+from alvh.core.errors import UsageError
+from alvh.hedge.layers import LayerConfig
+from alvh.store.warehouse import connect
 
 SECTIONS = {"layers": LayerConfig, "costs": CostModel}
 TOP_LEVEL = ("preset", "condor_sizing")

@@ -29,7 +29,7 @@ from typing import Any
 
 import duckdb
 
-from alvh.settings import Settings
+from alvh.core.settings import Settings
 
 __all__ = ["ReportResult", "build_report", "existing_report", "report_paths"]
 

@@ -20,9 +20,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from alvh.numbers import finite_or_none
+from alvh.core.numbers import finite_or_none
+from alvh.core.resources import read_sql_statements
 from alvh.report.formatting import MINUS, iso, money, number
-from alvh.resources import read_sql_statements
 
 EARLIEST = date(1900, 1, 1)
 # Book figures compared between runs: (key, label, formatter).

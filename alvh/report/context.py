@@ -23,13 +23,25 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from alvh import __version__, calendar
-from alvh.book import open_positions
-from alvh.engine import configs, run_layers
-from alvh.ingest import REUSED_NOTE
-from alvh.marketdata import load_market
-from alvh.marks import BOOK_TOTALS, BookMarks, mark_book
-from alvh.numbers import finite_or_none
+from alvh import __version__
+from alvh.book.marks import BOOK_TOTALS, BookMarks, mark_book
+from alvh.book.positions import open_positions
+from alvh.book.scenarios import (
+    event_catalogue,
+    hedged_breakevens,
+    history_inputs,
+    scenario_grid,
+    stress_replay,
+)
+from alvh.book.valuation import ModelParams, build_legs
+from alvh.core import calendar
+from alvh.core.numbers import finite_or_none
+from alvh.core.resources import read_sql_statements
+from alvh.core.settings import Settings
+from alvh.data.ingest import REUSED_NOTE
+from alvh.data.market_day import load_market
+from alvh.hedge.day import configs, run_layers
+from alvh.hedge.signals import SIGNALS, TITLES, compute_signals, load_signal_inputs
 from alvh.report import charts
 from alvh.report.changes import (
     Change,
@@ -39,17 +51,6 @@ from alvh.report.changes import (
     stored_day_state,
 )
 from alvh.report.formatting import iso, money, money_k, number, percent
-from alvh.resources import read_sql_statements
-from alvh.scenarios import (
-    event_catalogue,
-    hedged_breakevens,
-    history_inputs,
-    scenario_grid,
-    stress_replay,
-)
-from alvh.settings import Settings
-from alvh.signals import SIGNALS, TITLES, compute_signals, load_signal_inputs
-from alvh.valuation import ModelParams, build_legs
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ def _records(con: duckdb.DuckDBPyConnection, statement: str, **params: Any) -> l
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-_TOTAL_KEYS = BOOK_TOTALS  # the book_marks totals, as alvh.marks stores them
+_TOTAL_KEYS = BOOK_TOTALS  # the book_marks totals, as alvh.book.marks stores them
 
 
 def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings) -> DayBook:
@@ -1278,7 +1279,7 @@ def simulate_recent(
         from alvh.backtest.presets import get_preset
     except ImportError:
         return None
-    from alvh.errors import AlvhError
+    from alvh.core.errors import AlvhError
 
     signal_config, layer_config, costs = configs(settings)
     start = (pd.Timestamp(as_of) - pd.DateOffset(years=SIMULATION_YEARS)).date()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from alvh.numbers import finite_or_none
+from alvh.core.numbers import finite_or_none
 
 __all__ = ["MINUS", "iso", "money", "money_k", "number", "percent"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from alvh.resources import templates_dir
+from alvh.core.resources import templates_dir
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,368 @@
+"""Daily marks of the book (method §4.1, §4.2, §4.6): every leg priced by the model, dollar
+greeks, P&L since entry and for the day, risk capital, VIX sensitivities, liquidity.
+
+Conventions (method §1): dollar greeks for the whole position, delta per SPX point, gamma per
+point², vega per volatility point, theta per calendar day. A VIX call's delta and gamma are per
+point of its same-expiry VIX future and its vega per point of VIX-option vol, so book totals of
+delta, gamma and vega are the condors' (SPX) greeks; the hedge enters through its VIX
+sensitivity (§4.2), measured by repricing at VIX ± 1 point rather than by formula.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from alvh.book.costs import CostModel
+from alvh.book.positions import Position, open_positions
+from alvh.book.valuation import Legs, ModelParams, build_legs, leg_greeks, price_legs
+from alvh.core import calendar
+from alvh.core.errors import UsageError
+from alvh.core.resources import read_sql_statements
+from alvh.data import known as history
+from alvh.data.market_day import MarketSnapshot, load_market
+from alvh.store.warehouse import transaction
+
+MULTIPLIER = 100.0
+NEAR_TERM_DAYS = 30  # §4.6: condors expiring within 30 days count against liquidity
+
+
+@dataclass(frozen=True)
+class PositionMark:
+    position_id: str
+    kind: str
+    quantity: int
+    expiry: date
+    mark: float
+    value: float
+    pnl: float
+    delta: float
+    gamma: float
+    vega: float
+    theta: float
+    vix_sensitivity: float
+    max_loss: float | None
+    breakevens: tuple[float, float] | None
+
+    def as_json(self) -> dict[str, object]:
+        out = asdict(self)
+        out["expiry"] = self.expiry.isoformat()
+        out["breakevens"] = list(self.breakevens) if self.breakevens else None
+        del out["vix_sensitivity"]
+        return out
+
+
+@dataclass(frozen=True)
+class BookMarks:
+    as_of: date
+    snapshot: MarketSnapshot
+    positions: list[PositionMark]
+    legs: pd.DataFrame
+    totals: dict[str, float | None]
+    day_pnl: dict[str, float] | None
+    assumptions: dict[str, object] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        """interface.md's `book show` shape (plus `cash` and `day_pnl`)."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "positions": [p.as_json() for p in self.positions],
+            "totals": self.totals,
+            "day_pnl": self.day_pnl,
+        }
+
+
+def _dollar_greeks(legs: Legs, greeks, index: np.ndarray) -> dict[str, float]:
+    scale = legs.units[index] * legs.quantity[index] * MULTIPLIER
+    return {
+        "delta": float((greeks.delta[index] * scale).sum()),
+        "gamma": float((greeks.gamma[index] * scale).sum()),
+        "vega": float((greeks.vega[index] * scale).sum() * 0.01),
+        "theta": float((greeks.theta[index] * scale).sum() / 365.0),
+    }
+
+
+def cash_balance(
+    con: duckdb.DuckDBPyConnection, as_of: date, extra: pd.DataFrame | None = None
+) -> tuple[float, float]:
+    """Cash at the close of `as_of` and the interest in it (3-month T-bill, method §1).
+
+    Each ledger amount grows from its date at the rate known each day (simple interest per
+    calendar-day gap, compounded from session to session).
+    """
+    ledger = con.execute(read_sql_statements("book/marks.sql")["ledger"], {"as_of": as_of}).df()
+    if extra is not None and len(extra):
+        ledger = pd.concat([ledger, extra[["entry_date", "amount"]]], ignore_index=True)
+    if ledger.empty:
+        return 0.0, 0.0
+    ledger["entry_date"] = pd.to_datetime(ledger["entry_date"])
+    first = min(ledger["entry_date"].min().date(), as_of)
+    panel = history.daily_panel(con, ["DTB3", "DGS3MO"], as_of, start=first, lookback_days=30)
+    rates = panel.values["DTB3"].fillna(panel.values["DGS3MO"]).ffill().fillna(0.0) / 100.0
+    days = panel.values.index
+    gaps = np.diff(days.values).astype("timedelta64[D]").astype(float)
+    growth = np.concatenate([[1.0], np.cumprod(1.0 + rates.to_numpy()[:-1] * gaps / 365.0)])
+    at = np.searchsorted(days.values, ledger["entry_date"].values, side="right") - 1
+    at = np.clip(at, 0, len(days) - 1)
+    amounts = ledger["amount"].to_numpy(dtype=float)
+    balance = float((amounts * growth[-1] / growth[at]).sum())
+    return balance, balance - float(amounts.sum())
+
+
+def pending_settlements(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
+    """Cash from positions that expired by `as_of` and are not yet settled in the ledger.
+
+    SPX options settle on the expiry day's open (AM settlement proxy), VIX options on the VIX
+    open of their expiry day, the close where no open exists (method §7).
+    """
+    rows = con.execute(read_sql_statements("book/marks.sql")["unsettled"], {"as_of": as_of}).df()
+    records = []
+    for row in rows.dropna(subset=["settle"]).to_dict("records"):
+        expiry = pd.Timestamp(row["expiry"]).date()
+        settle = float(row["settle"])
+        quantity = int(row["open_quantity"])
+        if row["kind"] == "iron_condor":
+            intrinsic = (
+                max(row["put_short"] - settle, 0)
+                - max(row["put_long"] - settle, 0)
+                + max(settle - row["call_short"], 0)
+                - max(settle - row["call_long"], 0)
+            )
+            amount = -intrinsic * MULTIPLIER * quantity
+        else:
+            amount = max(settle - row["strike"], 0) * MULTIPLIER * quantity
+        records.append(
+            {
+                "entry_id": f"settlement:{row['position_id']}",
+                "entry_date": expiry,
+                "amount": amount,
+                "kind": "settlement",
+                "position_id": row["position_id"],
+                "note": f"expired {expiry}: settled at {settle:.2f} × {quantity}",
+            }
+        )
+    return pd.DataFrame(
+        records, columns=["entry_id", "entry_date", "amount", "kind", "position_id", "note"]
+    )
+
+
+def mark_book(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    params: ModelParams | None = None,
+    costs: CostModel | None = None,
+    with_day_pnl: bool = True,
+) -> BookMarks:
+    """Mark every open position at the close of `as_of` (method §4.1, §4.2, §4.6)."""
+    params = params or ModelParams()
+    costs = costs or CostModel()
+    snapshot = load_market(con, as_of)
+    positions = open_positions(con, as_of)
+    legs = build_legs(positions)
+    greeks = leg_greeks(legs, snapshot, params)
+    bumped = price_legs(legs, snapshot, params, vix_shift=[1.0, -1.0], forwards=greeks.forwards)
+    marks = [_position_mark(i, p, legs, greeks, bumped) for i, p in enumerate(positions)]
+
+    settlements = pending_settlements(con, as_of)
+    cash, interest = cash_balance(con, as_of, settlements)
+    condor = [m for m in marks if m.kind == "iron_condor"]
+    hedge = [m for m in marks if m.kind == "vix_call"]
+    condor_sensitivity = sum(m.vix_sensitivity for m in condor)
+    hedge_sensitivity = sum(m.vix_sensitivity for m in hedge)
+    condor_idx = np.flatnonzero(legs.is_spx)
+    totals: dict[str, float | None] = {
+        "value": cash + sum(m.value for m in marks),
+        **_dollar_greeks(legs, greeks.greeks, condor_idx),
+        "risk_capital": sum(m.max_loss or 0.0 for m in condor),
+        "condor_vix_sensitivity": condor_sensitivity,
+        "hedge_vix_sensitivity": hedge_sensitivity,
+        "vega_offset_ratio": (
+            hedge_sensitivity / abs(condor_sensitivity) if condor_sensitivity else None
+        ),
+        "liquidity_ratio": _liquidity_ratio(con, as_of, cash, hedge, condor, greeks, legs, costs),
+        "cash": cash,
+        "cash_interest": interest,
+        "condor_value": sum(m.value for m in condor),
+        "hedge_value": sum(m.value for m in hedge),
+    }
+    totals["theta"] += sum(m.theta for m in hedge)  # theta is dollars per day for every leg
+    day_pnl = _day_pnl(con, as_of, totals, settlements, params, costs) if with_day_pnl else None
+    assumptions = {
+        "market": snapshot.assumptions(),
+        "model": params.as_dict(),
+        "costs": costs.as_dict(),
+        "vx_forward_sources": sorted(set(s for s in greeks.forwards.source if s)),
+        "settlements_pending": int(len(settlements)),
+    }
+    return BookMarks(
+        as_of, snapshot, marks, _legs_frame(positions, legs, greeks), totals, day_pnl, assumptions
+    )
+
+
+def _position_mark(index: int, position: Position, legs: Legs, greeks, bumped) -> PositionMark:
+    mine = np.flatnonzero(legs.position == index)
+    units = legs.units[mine]
+    mark = float((units * greeks.greeks.price[mine]).sum())
+    q = position.quantity
+    dollars = _dollar_greeks(legs, greeks.greeks, mine)
+    up, down = (bumped[:, mine] * units).sum(axis=1)
+    if position.is_condor:
+        mark, value = -mark, mark * MULTIPLIER * q  # cost to close one condor; a liability
+        pnl = (position.entry_price - mark) * MULTIPLIER * q
+    else:
+        value = mark * MULTIPLIER * q
+        pnl = (mark - position.entry_price) * MULTIPLIER * q
+    return PositionMark(
+        position.position_id,
+        position.kind,
+        q,
+        position.expiry,
+        mark,
+        value,
+        pnl,
+        dollars["delta"],
+        dollars["gamma"],
+        dollars["vega"],
+        dollars["theta"],
+        float((up - down) / 2.0 * MULTIPLIER * q),
+        position.max_loss(),
+        position.breakevens(),
+    )
+
+
+def _liquidity_ratio(con, as_of, cash, hedge, condor, greeks, legs, costs) -> float | None:
+    """§4.6: (cash + liquidation value of hedges) / (near-term condor max loss + pending hedge
+    premium); None when nothing is owed (the ratio is unbounded)."""
+    vix_idx = np.flatnonzero(~legs.is_spx)
+    liquidation = 0.0
+    if len(vix_idx):
+        bid_side, _ = costs.vix_call_fill(greeks.greeks.price[vix_idx], "sell")
+        liquidation = float((bid_side * legs.quantity[vix_idx] * MULTIPLIER).sum())
+    horizon = np.datetime64(as_of, "D") + np.timedelta64(NEAR_TERM_DAYS, "D")
+    near = sum(m.max_loss or 0.0 for m in condor if np.datetime64(m.expiry, "D") <= horizon)
+    pending = (
+        con.execute(
+            read_sql_statements("book/marks.sql")["pending_premium"], {"as_of": as_of}
+        ).fetchall()[0][0]
+        or 0.0
+    )
+    owed = near + float(pending)
+    return (cash + liquidation) / owed if owed > 0 else None
+
+
+def _day_pnl(con, as_of: date, totals, settlements, params, costs) -> dict[str, float] | None:
+    """Day P&L per sleeve: the change in each sleeve's value plus its cash flows of the day
+    (premiums, settlements, `settlements` being `as_of`'s pending ones); what remains of the
+    equity change is the cash sleeve's interest."""
+    previous = calendar.previous_trading_day(as_of)
+    try:
+        before = mark_book(con, previous, params, costs, with_day_pnl=False)
+    except UsageError:  # nothing to mark the day before (a data gap): no day P&L to show
+        return None
+    flows = dict(
+        con.execute(
+            read_sql_statements("book/marks.sql")["flows_between"],
+            {"after": previous, "until": as_of},
+        ).fetchall()
+    )
+    pending = settlements[pd.to_datetime(settlements["entry_date"]) > pd.Timestamp(previous)]
+    if len(pending):
+        kinds = dict(con.execute("SELECT position_id, kind FROM positions").fetchall())
+        for row in pending.itertuples():
+            sleeve = "condor" if kinds.get(row.position_id) == "iron_condor" else "hedge"
+            flows[sleeve] = flows.get(sleeve, 0.0) + float(row.amount)
+    condor = totals["condor_value"] - before.totals["condor_value"] + flows.get("condor", 0.0)
+    hedge = totals["hedge_value"] - before.totals["hedge_value"] + flows.get("hedge", 0.0)
+    total = totals["value"] - before.totals["value"] - flows.get("external", 0.0)
+    return {"condor": condor, "hedge": hedge, "cash": total - condor - hedge, "total": total}
+
+
+def _legs_frame(positions: list[Position], legs: Legs, greeks) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "position_id": [positions[i].position_id for i in legs.position],
+            "leg": legs.name,
+            "option_type": np.where(legs.is_call, "call", "put"),
+            "strike": legs.strike,
+            "expiry": legs.expiry,
+            "units": (legs.units * legs.quantity).astype(int),
+            "underlying": greeks.underlying,
+            "vol": greeks.vol,
+            "price": greeks.greeks.price,
+            "delta": greeks.greeks.delta,
+            "gamma": greeks.greeks.gamma,
+            "vega": greeks.greeks.vega,
+            "theta": greeks.greeks.theta,
+        }
+    )
+
+
+def position_rows(marks: BookMarks) -> pd.DataFrame:
+    """`position_marks` rows of one day (break-evens split into two columns)."""
+    rows = []
+    for m in marks.positions:
+        row = asdict(m)
+        low_high = row.pop("breakevens") or (None, None)
+        rows.append({**row, "breakeven_low": low_high[0], "breakeven_high": low_high[1]})
+    return pd.DataFrame(rows)
+
+
+BOOK_TOTALS = (
+    "cash",
+    "condor_value",
+    "hedge_value",
+    "value",
+    "delta",
+    "gamma",
+    "vega",
+    "theta",
+    "risk_capital",
+    "condor_vix_sensitivity",
+    "hedge_vix_sensitivity",
+    "vega_offset_ratio",
+    "liquidity_ratio",
+)
+
+
+def book_row(marks: BookMarks) -> dict[str, object]:
+    """The `book_marks` row of one day, in the table's column order."""
+    s = marks.snapshot
+    return {
+        "as_of": marks.as_of,
+        "spx": s.spx,
+        "vix": s.vix,
+        "rate": s.rate,
+        "dividend_yield": s.dividend_yield,
+        **{k: marks.totals[k] for k in BOOK_TOTALS},
+        "assumptions": json.dumps(marks.assumptions, default=str, sort_keys=True),
+    }
+
+
+def save_marks(con: duckdb.DuckDBPyConnection, marks: BookMarks) -> dict[str, int]:
+    """Replace `as_of`'s marks in one transaction, settling expired positions in the ledger."""
+    sql = read_sql_statements("book/marks.sql")
+    positions = position_rows(marks)
+    settlements = pending_settlements(con, marks.as_of)
+    with transaction(con):
+        params = {"as_of": marks.as_of}
+        for name in ("delete_legs", "delete_positions", "delete_book"):
+            con.execute(sql[name], params)
+        if len(settlements):
+            con.register("settlements", settlements)
+            con.execute(sql["insert_settlements"])
+            con.unregister("settlements")
+        if len(marks.legs):
+            con.register("legs", marks.legs.assign(as_of=marks.as_of))
+            con.execute(sql["insert_legs"])
+            con.unregister("legs")
+        if len(positions):
+            con.register("marked", positions.assign(as_of=marks.as_of))
+            con.execute(sql["insert_positions"])
+            con.unregister("marked")
+        con.execute(sql["insert_book"], book_row(marks))
+    return {"legs": len(marks.legs), "positions": len(positions), "settled": len(settlements)}

@@ -1,0 +1,5 @@
+"""`python -m alvh.cli ...`: the `alvh` console script."""
+
+from alvh.cli.process import entry_point
+
+entry_point()

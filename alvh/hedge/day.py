@@ -1,0 +1,164 @@
+"""One day of the ALVH engine (method §5–§6): signals, layer states, targets, proposed orders,
+read from the warehouse and written back for `as_of` in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import duckdb
+
+from alvh.book.costs import CostModel
+from alvh.book.marks import BookMarks, mark_book
+from alvh.book.valuation import ModelParams
+from alvh.core.resources import read_sql_statements
+from alvh.core.settings import Settings
+from alvh.hedge.layers import Holding, LayerConfig, LayerDecision, decide, layer_state_history
+from alvh.hedge.orders import expire_unapproved, record_proposals
+from alvh.hedge.signals import SignalConfig, compute_signals, load_signal_inputs
+from alvh.store import audit
+from alvh.store.warehouse import transaction
+
+# Signals are computed from this many days before as_of (their own warm-up reaches further
+# back), enough for L2's hold and L3's spike window to see their start.
+SIGNAL_LOOKBACK_DAYS = 400
+
+
+def configs(settings: Settings) -> tuple[SignalConfig, LayerConfig, CostModel]:
+    return (
+        SignalConfig.from_mapping(settings.signals),
+        LayerConfig.from_mapping(settings.layers),
+        CostModel(**settings.costs),
+    )
+
+
+def run_layers(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    settings: Settings,
+    marks: BookMarks | None = None,
+) -> LayerDecision:
+    """Compute one day's decision from the warehouse (no writes).
+
+    `marks`: the book already marked for `as_of` with these settings (a daily run or backfill
+    that has just marked the day), so it is not marked a second time.
+    """
+    signal_config, layer_config, costs = configs(settings)
+    params = ModelParams()
+    inputs = load_signal_inputs(con, as_of, start=as_of - timedelta(days=SIGNAL_LOOKBACK_DAYS))
+    signals = compute_signals(inputs, signal_config)
+    states = layer_state_history(signals, layer_config).loc[str(as_of)]
+    if marks is None:
+        marks = mark_book(con, as_of, params, costs, with_day_pnl=False)
+    elif marks.as_of != as_of:
+        raise ValueError(f"marks of {marks.as_of} passed to the decision of {as_of}")
+    sql = read_sql_statements("engine/engine.sql")
+    layer_of = dict(con.execute(sql["hedge_layers"]).fetchall())
+    positions = {p.position_id: p for p in _open_calls(con, as_of)}
+    holdings = [
+        Holding(
+            positions[m.position_id], layer_of.get(m.position_id, "L1"), m.mark, m.vix_sensitivity
+        )
+        for m in marks.positions
+        if m.kind == "vix_call"
+    ]
+    spent = float(con.execute(sql["spent_12m"], {"as_of": as_of}).fetchall()[0][0])
+    pending = {
+        layer: int(quantity)
+        for layer, quantity in con.execute(sql["pending_opens"], {"as_of": as_of}).fetchall()
+    }
+    return decide(
+        as_of,
+        signals.on(as_of),
+        states,
+        marks.snapshot,
+        float(marks.totals["risk_capital"]),
+        float(marks.totals["condor_vix_sensitivity"]),
+        holdings,
+        spent,
+        params,
+        costs,
+        layer_config,
+        signal_config.as_dict(),
+        pending,
+    )
+
+
+def _open_calls(con, as_of: date):
+    from alvh.book.positions import open_positions
+
+    return [p for p in open_positions(con, as_of) if not p.is_condor]
+
+
+def save_decision(con: duckdb.DuckDBPyConnection, decision: LayerDecision) -> list[str]:
+    """Replace the day's signals and states, expire stale orders, record the proposals."""
+    sql = read_sql_statements("engine/engine.sql")
+    signals, states = decision_rows(decision)
+    with transaction(con):
+        con.execute(sql["delete_signals"], {"as_of": decision.as_of})
+        con.execute(sql["delete_states"], {"as_of": decision.as_of})
+        for row in signals:
+            con.execute(sql["insert_signal"], row)
+        for row in states:
+            con.execute(sql["insert_state"], row)
+        return record_orders(con, decision)
+
+
+def decision_rows(decision: LayerDecision) -> tuple[list[dict], list[dict]]:
+    """The day's `signals` and `layer_states` rows, for `save_decision` and the set-based
+    backfill alike."""
+    parameters = json.dumps(
+        {"layers": decision.config.as_dict(), "signals": decision.signal_config}, sort_keys=True
+    )
+    signals = [
+        {
+            "as_of": decision.as_of,
+            "signal": name,
+            "value": reading.value,
+            "threshold": reading.threshold,
+            "active": reading.active,
+            "available": reading.available,
+            "detail": reading.detail,
+            "inputs": json.dumps(reading.inputs, sort_keys=True, default=str),
+        }
+        for name, reading in decision.signals.items()
+    ]
+    states = [
+        {
+            "as_of": decision.as_of,
+            "layer": state.layer,
+            "state": state.state,
+            "reason": state.reason,
+            "target": state.target_contracts,
+            "held": state.held_contracts,
+            "capped": state.capped,
+            "cap_detail": state.cap_detail,
+            "parameters": parameters,
+        }
+        for state in decision.layers.values()
+    ]
+    return signals, states
+
+
+def record_orders(
+    con: duckdb.DuckDBPyConnection, decision: LayerDecision, **audit_extra: object
+) -> list[str]:
+    """Expire the proposals nobody approved in time, record the day's, and audit the decision
+    (`audit_extra` joins the audit row). Inside the caller's transaction; returns the ids."""
+    expired = expire_unapproved(con, decision.as_of)
+    ids = record_proposals(con, decision.as_of, decision.orders)
+    audit.append(
+        con,
+        "layers_decided",
+        {
+            "states": {k: v.state for k, v in decision.layers.items()},
+            "orders": ids,
+            "expired": expired,
+            "budget": decision.budget,
+            **audit_extra,
+        },
+        as_of=decision.as_of,
+    )
+    decision.order_ids = ids
+    return ids

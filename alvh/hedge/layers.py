@@ -1,0 +1,619 @@
+"""The three hedge layers (method §6): states, targets, the budget cap, and proposed orders.
+
+Two halves:
+- `layer_state_history` turns the signal history into each layer's state for every trading day
+  in one vectorised pass (L3 there is the spike window, which needs no holdings);
+- `decide` takes one day's states, the marked book and the hedge holdings, sizes each layer's
+  target in contracts, applies the §6.4 budget cap and proposes the orders that move holdings to
+  target. Every state carries a reason naming the signals and their values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alvh.book.costs import CostModel
+from alvh.book.positions import Position
+from alvh.book.valuation import ModelParams, build_legs, price_legs, vix_forwards
+from alvh.core import calendar
+from alvh.core.errors import UsageError
+from alvh.data.market_day import MarketSnapshot
+from alvh.hedge.orders import ProposedOrder
+from alvh.hedge.signals import SignalHistory, SignalReading
+from alvh.model import market as mm
+from alvh.model.pricing import black76_price
+
+LAYERS = ("L1", "L2", "L3")
+OFF, ARMED, ACTIVE = "OFF", "ARMED", "ACTIVE"
+MULTIPLIER = 100.0
+# Typical release days when the calendar has no date (method §5, S2): CPI mid-month, PPI a day
+# later. Used only to ARM L2 ahead of a release, never to date a value.
+TYPICAL_RELEASE_DAY = {"CPI": 13, "PPI": 14}
+
+
+@dataclass(frozen=True)
+class LayerConfig:
+    """Method §6 defaults; every value can be set in configuration ([layers] in alvh.toml)."""
+
+    l1_pct: float = 0.125
+    l1_armed_band: float = 0.10
+    roll_days: int = 7
+    min_days_new: int = 21
+    target_delta: float = 0.30
+    l2_hold_days: int = 10
+    l2_offset: float = 0.40
+    l2_event_days: int = 3
+    l3_profit_multiple: float = 2.0
+    l3_monetize_fraction: float = 0.5
+    l3_exit_fraction: float = 0.8
+    hedge_budget_pct: float = 0.15
+
+    def __post_init__(self) -> None:
+        checks = {
+            "l1_pct": 0.10 <= self.l1_pct <= 0.15,  # method §6.1: allowed 10–15 %
+            "l1_armed_band": 0 <= self.l1_armed_band < 1,
+            "roll_days": 0 <= self.roll_days < 30,
+            "min_days_new": self.roll_days < self.min_days_new <= 45,
+            "target_delta": 0 < self.target_delta < 1,
+            "l2_hold_days": self.l2_hold_days >= 1,
+            "l2_offset": 0 <= self.l2_offset <= 2,
+            "l2_event_days": self.l2_event_days >= 0,
+            "l3_profit_multiple": self.l3_profit_multiple > 1,
+            "l3_monetize_fraction": 0 < self.l3_monetize_fraction <= 1,
+            "l3_exit_fraction": 0 < self.l3_exit_fraction < 1,
+            "hedge_budget_pct": 0 < self.hedge_budget_pct <= 1,
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            raise UsageError(f"layer settings out of range: {', '.join(bad)} ({self})")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> LayerConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise UsageError(f"unknown layer setting(s): {', '.join(unknown)}")
+        return cls(**values)
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------------------------
+# States over the whole history (vectorised)
+
+
+def scheduled_event_days(
+    fomc: pd.DataFrame, cpi_dates: pd.Series, sessions: pd.DatetimeIndex
+) -> pd.Series:
+    """Per session, the CPI/PPI/FOMC events due within the next sessions (for L2's ARMED).
+
+    FOMC dates come from the calendar (scheduled ones are known in advance); CPI from the BLS
+    calendar where it lists the month, else the typical day; PPI always the typical day.
+    """
+    dates = set(pd.to_datetime(fomc["event_date"]).dt.normalize())
+    labels: dict[pd.Timestamp, list[str]] = {d: ["FOMC"] for d in dates}
+    listed = pd.to_datetime(cpi_dates).dt.normalize()
+    listed_months = {(d.year, d.month) for d in listed}
+    for d in listed:
+        labels.setdefault(d, []).append("CPI")
+    first, last = sessions[0], sessions[-1] + pd.Timedelta(days=40)
+    for month in pd.period_range(first, last, freq="M"):
+        for kind, day in TYPICAL_RELEASE_DAY.items():
+            if kind == "CPI" and (month.year, month.month) in listed_months:
+                continue
+            typical = pd.Timestamp(month.year, month.month, day)
+            if typical.date() > calendar.calendar_end():
+                continue
+            release = pd.Timestamp(
+                typical.date()
+                if calendar.is_trading_day(typical)
+                else calendar.next_trading_day(typical)
+            )
+            labels.setdefault(release, []).append(kind)
+    return pd.Series(labels, dtype=object)
+
+
+def _upcoming(sessions: pd.DatetimeIndex, events: pd.Series, within: int) -> np.ndarray:
+    """For each session, the events on the next `within` sessions (today excluded) as text."""
+    out = np.full(len(sessions), "", dtype=object)
+    if within <= 0 or events.empty:
+        return out
+    event_days = pd.DatetimeIndex(sorted(events.index))
+    extended = calendar.trading_days(sessions[0], calendar.add_trading_days(sessions[-1], within))
+    position = extended.get_indexer(sessions)
+    horizon_end = extended[np.minimum(position + within, len(extended) - 1)]
+    lo = np.searchsorted(event_days.values, sessions.values, side="right")
+    hi = np.searchsorted(event_days.values, horizon_end.values, side="right")
+    for i in np.flatnonzero(hi > lo):
+        due = [f"{'/'.join(events[d])} {d.date()}" for d in event_days[lo[i] : hi[i]]]
+        out[i] = ", ".join(due)
+    return out
+
+
+def _spike_window(vix: np.ndarray, s4: np.ndarray, exit_fraction: float):
+    """Method §6.3: a spike starts when S4 fires and lasts until VIX < exit × its peak since."""
+    in_window = np.zeros(len(vix), dtype=bool)
+    peak = np.full(len(vix), np.nan)
+    current = np.nan
+    for i in range(len(vix)):
+        v = vix[i]
+        if np.isnan(current):
+            if s4[i] and np.isfinite(v):
+                current = v
+        else:
+            current = max(current, v) if np.isfinite(v) else current
+            if np.isfinite(v) and v < exit_fraction * current and not s4[i]:
+                current = np.nan
+        if not np.isnan(current):
+            in_window[i], peak[i] = True, current
+    return in_window, peak
+
+
+def layer_state_history(
+    signals: SignalHistory, config: LayerConfig | None = None, events: pd.Series | None = None
+) -> pd.DataFrame:
+    """Each layer's state on every trading day of `signals` (method §6.1–§6.3).
+
+    Columns L1, L2, L3 ("OFF"/"ARMED"/"ACTIVE"; L3 is ARMED inside a spike window — whether it
+    is ACTIVE depends on the hedge's value, which `decide` or a backtest knows), plus the facts
+    behind them: `l2_trigger_age` (sessions since a confirmed S2 or an S3 spike), `events_due`,
+    `l3_window`, `l3_peak`.
+    """
+    config = config or LayerConfig()
+    s1, s2, s3 = signals.frame("S1"), signals.frame("S2"), signals.frame("S3")
+    s4, s5, s6 = signals.frame("S4"), signals.frame("S5"), signals.frame("S6")
+    index = s1.index
+    vix = s4["vix"].to_numpy(dtype=float)
+
+    s1_active = s1["active"].to_numpy(dtype=bool)
+    valuation_ok = s1["value"].to_numpy(dtype=float) >= s1["threshold"].to_numpy(dtype=float)
+    near_threshold = vix < signals.config.s1_vix_max * (1 + config.l1_armed_band)
+    l1 = np.where(
+        s1_active,
+        ACTIVE,
+        np.where(s1["available"].to_numpy(dtype=bool) & valuation_ok & near_threshold, ARMED, OFF),
+    )
+
+    trigger = (s2["active"].to_numpy(dtype=bool) & s2["confirmed"].to_numpy(dtype=bool)) | s3[
+        "active"
+    ].to_numpy(dtype=bool)
+    last_trigger = pd.Series(np.where(trigger, np.arange(len(index)), np.nan)).ffill()
+    age = np.arange(len(index)) - last_trigger.to_numpy()
+    l2_active = age < config.l2_hold_days  # the trigger day counts as the first of the hold
+    if events is None:
+        cpi = signals.inputs.releases.get("CPIAUCSL")
+        cpi_dates = cpi["known_date"] if cpi is not None else pd.Series(dtype="datetime64[ns]")
+        events = scheduled_event_days(signals.inputs.fomc, cpi_dates, index)
+    due = _upcoming(index, events, config.l2_event_days)
+    l2_armed = s5["active"].to_numpy(dtype=bool) | s6["active"].to_numpy(dtype=bool) | (due != "")
+    l2 = np.where(l2_active, ACTIVE, np.where(l2_armed, ARMED, OFF))
+
+    window, peak = _spike_window(vix, s4["active"].to_numpy(dtype=bool), config.l3_exit_fraction)
+    l3 = np.where(window, ARMED, OFF)
+    return pd.DataFrame(
+        {
+            "L1": l1,
+            "L2": l2,
+            "L3": l3,
+            "l2_trigger_age": age,
+            "events_due": due,
+            "l3_window": window,
+            "l3_peak": peak,
+            "vix": vix,
+        },
+        index=index,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# One day's decision
+
+
+@dataclass(frozen=True)
+class LayerState:
+    layer: str
+    state: str
+    reason: str
+    target_contracts: int
+    held_contracts: int
+    capped: bool = False
+    cap_detail: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "state": self.state,
+            "reason": self.reason,
+            "target_contracts": self.target_contracts,
+            "held_contracts": self.held_contracts,
+            "capped": self.capped,
+            "cap_detail": self.cap_detail,
+        }
+
+
+@dataclass(frozen=True)
+class Holding:
+    """An open VIX call and the layer it belongs to, with today's mark per unit."""
+
+    position: Position
+    layer: str
+    mark: float
+    vix_sensitivity: float  # dollars per +1 VIX point, whole position
+
+
+@dataclass(frozen=True)
+class HedgeInstrument:
+    """The call a layer buys today: one-month ~30-delta on its same-expiry future (§6.1)."""
+
+    expiry: date
+    strike: float
+    forward: float
+    forward_source: str
+    delta: float
+    mid: float
+    price: float  # buy fill per unit, cost model §3.4
+    sensitivity: float  # dollars per +1 VIX point per contract
+
+
+@dataclass
+class LayerDecision:
+    as_of: date
+    signals: dict[str, SignalReading]
+    layers: dict[str, LayerState]
+    orders: list[ProposedOrder]
+    instrument: HedgeInstrument | None
+    budget: dict[str, float]
+    config: LayerConfig
+    signal_config: dict[str, float]
+    order_ids: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        """interface.md's `layers` shape (plus `budget` and the parameters used)."""
+        ids = self.order_ids or [o.order_id(self.as_of) for o in self.orders]
+        return {
+            "as_of": self.as_of.isoformat(),
+            "signals": {
+                name: {
+                    "value": r.value,
+                    "threshold": r.threshold,
+                    "active": r.active,
+                    "available": r.available,
+                    "detail": r.detail,
+                }
+                for name, r in self.signals.items()
+            },
+            "layers": {name: state.as_json() for name, state in self.layers.items()},
+            "orders": [
+                {
+                    "order_id": order_id,
+                    "layer": o.layer,
+                    "action": o.action,
+                    "instrument": o.instrument,
+                    "strike": o.strike,
+                    "expiry": o.expiry.isoformat(),
+                    "quantity": o.quantity,
+                    "price": round(o.price, 4),
+                    "cost": round(o.cost, 2),
+                    "status": "proposed",
+                    "reason": o.reason,
+                    "group_id": o.group_id,
+                }
+                for order_id, o in zip(ids, self.orders, strict=True)
+            ],
+            "budget": self.budget,
+            "parameters": {"layers": self.config.as_dict(), "signals": self.signal_config},
+        }
+
+
+def hedge_expiry(as_of: date, min_days: int) -> date:
+    """The one-month VIX expiry a layer buys: the first at least `min_days` away (§6.1).
+
+    Three weeks by default, so a call bought between two expiries is a one-month call (VXTH
+    buys the next month at each expiry) and is not rolled days after it was bought.
+    """
+    return calendar.next_vix_expiry(as_of, min_days=min_days)
+
+
+def choose_instrument(
+    snapshot: MarketSnapshot,
+    params: ModelParams,
+    costs: CostModel,
+    config: LayerConfig,
+    expiry: date | None = None,
+) -> HedgeInstrument:
+    """Strike and modelled fill of the ~30-delta call on the chosen expiry's future."""
+    expiry = expiry or hedge_expiry(snapshot.as_of, config.min_days_new)
+    probe = Position("probe", "vix_call", expiry, 1, snapshot.as_of, 1.0, strike=20.0)
+    legs = build_legs([probe])
+    found = vix_forwards(legs, snapshot, params)
+    forward, tau = float(found.forward[0]), (expiry - snapshot.as_of).days / mm.DAYS_PER_YEAR
+
+    def vol_fn(strikes):
+        return mm.vix_option_vol(
+            strikes,
+            forward,
+            tau,
+            snapshot.vvix,
+            params.vix_vol_default,
+            params.vvix_multiplier,
+            params.vix_skew,
+        )
+
+    chosen = mm.vix_call_strike_for_delta(forward, tau, snapshot.rate, vol_fn, config.target_delta)
+    mid = float(black76_price(forward, chosen.strike, tau, snapshot.rate, chosen.vol, True))
+    price = float(costs.vix_call_fill(mid, "buy")[0])
+    candidate = build_legs(
+        [Position("probe", "vix_call", expiry, 1, snapshot.as_of, 1.0, strike=chosen.strike)]
+    )
+    bumped = price_legs(candidate, snapshot, params, vix_shift=[1.0, -1.0], forwards=found)
+    sensitivity = float((bumped[0, 0] - bumped[1, 0]) / 2 * MULTIPLIER)
+    return HedgeInstrument(
+        expiry, chosen.strike, forward, found.source[0], chosen.delta, mid, price, sensitivity
+    )
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
+
+
+def _signal_text(signals: dict[str, SignalReading], name: str) -> str:
+    """A signal in a reason: on/off with the first facts of its own detail (values, limits)."""
+    reading = signals[name]
+    if not reading.available:
+        return f"{name} unavailable ({reading.detail})"
+    flag = "on" if reading.active else "off"
+    facts = "; ".join(reading.detail.split("; ")[:2])
+    return f"{name} {flag} ({facts})"
+
+
+def decide(
+    as_of: date,
+    signals: dict[str, SignalReading],
+    states: pd.Series,
+    snapshot: MarketSnapshot,
+    risk_capital: float,
+    condor_sensitivity: float,
+    holdings: list[Holding],
+    spent_12m: float,
+    params: ModelParams,
+    costs: CostModel,
+    config: LayerConfig,
+    signal_config: dict[str, float],
+    pending: dict[str, int] | None = None,
+) -> LayerDecision:
+    """One day's layer states, targets, budget and proposed orders (method §6.1–§6.4).
+
+    `pending` holds, per layer, contracts in approved purchases not yet executed: they count
+    as held, so a day's run does not propose them a second time.
+    """
+    pending = pending or {}
+    by_layer = {name: [h for h in holdings if h.layer == name] for name in LAYERS}
+    instrument = choose_instrument(snapshot, params, costs, config) if snapshot.vix > 0 else None
+    orders: list[ProposedOrder] = []
+    layers: dict[str, LayerState] = {}
+    budget_total = config.hedge_budget_pct * risk_capital
+    remaining = max(budget_total - spent_12m, 0.0)
+    caps: dict[str, str] = {}
+
+    def buy(layer: str, quantity: int, reason: str, group: str | None = None) -> int:
+        """Queue an open order within the budget; returns the quantity actually proposed."""
+        nonlocal remaining
+        if quantity <= 0 or instrument is None:
+            return 0
+        unit = instrument.price * MULTIPLIER + costs.fee_per_contract
+        affordable = int(remaining // unit)
+        if affordable < quantity:
+            caps[layer] = (
+                f"capped: wanted {quantity} contracts (${quantity * unit:,.0f}), "
+                f"12-month budget left ${remaining:,.0f} of ${budget_total:,.0f} "
+                f"→ {max(affordable, 0)}"
+            )
+            quantity = max(affordable, 0)
+        if quantity:
+            remaining -= quantity * unit
+            orders.append(
+                ProposedOrder(
+                    layer,
+                    "open",
+                    instrument.strike,
+                    instrument.expiry,
+                    quantity,
+                    instrument.price,
+                    quantity * unit,
+                    reason,
+                    group_id=group,
+                )
+            )
+        return quantity
+
+    def sell(holding: Holding, quantity: int, reason: str, group: str | None = None) -> None:
+        fill = float(costs.vix_call_fill(holding.mark, "sell")[0])
+        proceeds = quantity * (fill * MULTIPLIER - costs.fee_per_contract)
+        orders.append(
+            ProposedOrder(
+                holding.layer,
+                "close",
+                holding.position.strike,
+                holding.position.expiry,
+                quantity,
+                fill,
+                -proceeds,
+                reason,
+                position_id=holding.position.position_id,
+                group_id=group,
+            )
+        )
+
+    # L1 base protection (§6.1).
+    l1_state = states["L1"]
+    s1_text = _signal_text(signals, "S1")
+    vix_text = f"VIX {snapshot.vix:.2f}"
+    held_l1 = sum(h.position.quantity for h in by_layer["L1"])
+    target_l1 = 0
+    if l1_state == ACTIVE and instrument is not None:
+        target_l1 = max(
+            int(round(config.l1_pct * risk_capital / (MULTIPLIER * instrument.forward))), 0
+        )
+        rolling = [
+            h for h in by_layer["L1"] if (h.position.expiry - as_of).days <= config.roll_days
+        ]
+        keep = held_l1 - sum(h.position.quantity for h in rolling) + pending.get("L1", 0)
+        for h in rolling:
+            group = f"roll-{h.position.position_id}"
+            sell(
+                h,
+                h.position.quantity,
+                f"L1 roll: {h.position.expiry} is within {config.roll_days} days",
+                group,
+            )
+        bought = buy(
+            "L1",
+            target_l1 - keep,
+            f"L1 ACTIVE: {s1_text}; target {config.l1_pct:.1%} of risk capital "
+            f"${risk_capital:,.0f} / (100 × F {instrument.forward:.2f})",
+        )
+        reason = (
+            f"ACTIVE: {s1_text}, {vix_text}; target {target_l1} = "
+            f"{config.l1_pct:.1%} × R ${risk_capital:,.0f} / (100 × F "
+            f"{instrument.forward:.2f}); proposing {bought}"
+        )
+    elif l1_state == ARMED:
+        reason = (
+            f"ARMED: {s1_text}; {vix_text} within {config.l1_armed_band:.0%} of the "
+            f"{signal_config.get('s1_vix_max', 25):g} threshold; held calls kept to expiry"
+        )
+    else:
+        reason = f"OFF: {s1_text}; held calls kept to expiry, not renewed"
+    layers["L1"] = LayerState(
+        "L1", l1_state, reason, target_l1, held_l1, "L1" in caps, caps.get("L1")
+    )
+
+    # L3 convexity roll (§6.3), before L2 so L2 sees the hedge L3 leaves. A call L1 is already
+    # rolling out of is sold once, not again here.
+    closing = {o.position_id for o in orders if o.action == "close"}
+    winners = [
+        h
+        for h in holdings
+        if h.position.position_id not in closing
+        and h.mark >= config.l3_profit_multiple * h.position.entry_price
+    ]
+    in_window = bool(states["l3_window"])
+    s4_text = _signal_text(signals, "S4")
+    held_l3 = sum(h.position.quantity for h in winners)
+    target_l3 = held_l3
+    if in_window and winners and instrument is not None:
+        l3_state = ACTIVE
+        monetised = 0
+        for h in winners:
+            sold = max(1, int(math.floor(h.position.quantity * config.l3_monetize_fraction)))
+            sold = min(sold, h.position.quantity)
+            rest = h.position.quantity - sold
+            sell(
+                h,
+                sold,
+                f"L3 monetise {config.l3_monetize_fraction:.0%}: worth "
+                f"{h.mark / h.position.entry_price:.1f}× cost in the spike",
+            )
+            monetised += sold
+            if rest:
+                group = f"l3roll-{h.position.position_id}"
+                sell(h, rest, "L3 roll the rest to ~30-delta at the new F", group)
+                buy(
+                    "L3",
+                    rest,
+                    f"L3 roll of {h.position.position_id} to strike {instrument.strike:g}",
+                    group,
+                )
+        target_l3 = held_l3 - monetised
+        reason = (
+            f"ACTIVE: spike window (peak VIX {_fmt(states['l3_peak'])}, exit below "
+            f"{config.l3_exit_fraction:.0%} of it), {s4_text}; {len(winners)} position(s) "
+            f"worth ≥ {config.l3_profit_multiple:g}× cost: sell {monetised}, roll the rest"
+        )
+    elif in_window or signals["S4"].active:
+        l3_state = ARMED
+        reason = (
+            f"ARMED: {s4_text}; no hedge worth {config.l3_profit_multiple:g}× its cost yet"
+            if not winners
+            else f"ARMED: {s4_text}; winners await the spike"
+        )
+    else:
+        l3_state = OFF
+        reason = f"OFF: {s4_text}; no spike window"
+    layers["L3"] = LayerState(
+        "L3", l3_state, reason, target_l3, held_l3, "L3" in caps, caps.get("L3")
+    )
+
+    # L2 acceleration (§6.2): top the hedge up to l2_offset of the condors' VIX sensitivity.
+    l2_state = states["L2"]
+    held_l2 = sum(h.position.quantity for h in by_layer["L2"])
+    target_l2 = held_l2
+    trigger_text = (
+        f"{_signal_text(signals, 'S2')}, {_signal_text(signals, 'S3')}, "
+        f"last trigger {int(states['l2_trigger_age'])} session(s) ago"
+        if np.isfinite(states["l2_trigger_age"])
+        else f"{_signal_text(signals, 'S2')}, {_signal_text(signals, 'S3')}"
+    )
+    if l2_state == ACTIVE and instrument is not None and instrument.sensitivity > 0:
+        sold_ids = {o.position_id for o in orders if o.action == "close"}
+        existing = sum(
+            h.vix_sensitivity for h in holdings if h.position.position_id not in sold_ids
+        )
+        queued = (
+            sum(o.quantity for o in orders if o.action == "open") + sum(pending.values())
+        ) * instrument.sensitivity
+        # Condors lose when VIX rises (negative sensitivity); a book that would gain needs no L2.
+        wanted = config.l2_offset * max(-condor_sensitivity, 0.0)
+        shortfall = wanted - existing - queued
+        extra = int(math.ceil(shortfall / instrument.sensitivity)) if shortfall > 0 else 0
+        bought = buy(
+            "L2",
+            extra,
+            f"L2 ACTIVE: {trigger_text}; hedge VIX sensitivity "
+            f"${existing + queued:,.0f} below {config.l2_offset:.0%} of "
+            f"condors' loss per VIX point ${max(-condor_sensitivity, 0.0):,.0f}",
+        )
+        target_l2 = held_l2 + extra
+        reason = (
+            f"ACTIVE: {trigger_text}; target hedge sensitivity ${wanted:,.0f} "
+            f"({config.l2_offset:.0%} of condors' loss per VIX point "
+            f"${max(-condor_sensitivity, 0.0):,.0f}), held "
+            f"${existing:,.0f}, queued ${queued:,.0f}; proposing {bought}"
+        )
+    elif l2_state == ARMED:
+        why = [_signal_text(signals, "S5"), _signal_text(signals, "S6")]
+        if states["events_due"]:
+            why.append(f"due within {config.l2_event_days} sessions: {states['events_due']}")
+        reason = f"ARMED: {'; '.join(why)}"
+    else:
+        reason = f"OFF: {trigger_text}; nothing scheduled within {config.l2_event_days} sessions"
+    layers["L2"] = LayerState(
+        "L2", l2_state, reason, target_l2, held_l2, "L2" in caps, caps.get("L2")
+    )
+
+    spend = sum(o.cost for o in orders if o.action == "open")
+    budget = {
+        "risk_capital": risk_capital,
+        "budget_pct": config.hedge_budget_pct,
+        "budget": budget_total,
+        "spent_12m": spent_12m,
+        "proposed": spend,
+        "left_after": budget_total - spent_12m - spend,
+    }
+    return LayerDecision(
+        as_of,
+        signals,
+        {k: layers[k] for k in LAYERS},
+        orders,
+        instrument,
+        budget,
+        config,
+        signal_config,
+    )

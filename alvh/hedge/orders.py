@@ -1,0 +1,285 @@
+"""Proposed hedge orders and their approvals (method §6.5, the article's "multi-sig").
+
+An order is proposed by the layers engine for an `as_of`, needs k of m named approvers, and
+only then may be executed with a fill price, which changes the book and the cash account.
+Orders nobody approved expire at the next run. Every transition is written to the audit log in
+the same transaction as the change itself.
+
+A roll (method §6.3) is two orders sharing a `group_id`: close the old calls, open new ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+
+from alvh.book.costs import CostModel
+from alvh.book.positions import open_positions
+from alvh.core.errors import UsageError
+from alvh.core.resources import read_sql_statements
+from alvh.core.settings import Settings
+from alvh.store import audit
+from alvh.store.warehouse import transaction
+
+VIX_CALL = "VIX call"
+
+
+@dataclass(frozen=True)
+class ProposedOrder:
+    """What the engine wants done: the difference between a layer's target and holdings."""
+
+    layer: str
+    action: str  # open | close
+    strike: float
+    expiry: date
+    quantity: int
+    price: float  # modelled fill price per unit, index points (cost model §3.4)
+    cost: float  # dollars including fees: premium paid (+) or received (−)
+    reason: str
+    position_id: str | None = None
+    group_id: str | None = None
+    instrument: str = VIX_CALL
+
+    def order_id(self, as_of: date) -> str:
+        """Deterministic, so re-running a day proposes the same ids.
+
+        A roll's group is part of the key: an L3 winner is both monetised and rolled (two
+        closes of one position) and two winners' rolls open the same call.
+        """
+        key = f"{self.layer}|{self.action}|{self.strike:g}|{self.expiry}|{self.position_id}"
+        if self.group_id:
+            key += f"|{self.group_id}"
+        digest = hashlib.sha256(key.encode()).hexdigest()[:6]
+        return f"{as_of:%Y%m%d}-{self.layer}-{self.action}-{digest}"
+
+
+def _sql() -> dict[str, str]:
+    return read_sql_statements("orders/orders.sql")
+
+
+def record_proposals(
+    con: duckdb.DuckDBPyConnection, as_of: date, proposals: list[ProposedOrder]
+) -> list[str]:
+    """Replace `as_of`'s untouched proposals with these, inside the caller's transaction.
+
+    Orders already approved (even partly) or executed are kept as they are: re-running a day
+    never undoes a decision. Returns the ids of the orders now proposed for `as_of`.
+    """
+    sql = _sql()
+    kept = {r[0] for r in con.execute(sql["decided_ids"], {"as_of": as_of}).fetchall()}
+    con.execute(sql["delete_untouched"], {"as_of": as_of})
+    ids = []
+    now = datetime.now()
+    for order in proposals:
+        order_id = order.order_id(as_of)
+        ids.append(order_id)
+        if order_id in kept:
+            continue
+        con.execute(
+            sql["insert"],
+            {
+                "order_id": order_id,
+                "as_of": as_of,
+                "layer": order.layer,
+                "action": order.action,
+                "instrument": order.instrument,
+                "strike": order.strike,
+                "expiry": order.expiry,
+                "quantity": order.quantity,
+                "price": order.price,
+                "cost": order.cost,
+                "position_id": order.position_id,
+                "group_id": order.group_id,
+                "reason": order.reason,
+                "created_at": now,
+            },
+        )
+        audit.append(
+            con,
+            "order_proposed",
+            {
+                "layer": order.layer,
+                "action": order.action,
+                "strike": order.strike,
+                "expiry": order.expiry,
+                "quantity": order.quantity,
+                "price": order.price,
+                "cost": order.cost,
+                "reason": order.reason,
+            },
+            as_of=as_of,
+            subject=order_id,
+        )
+    return ids
+
+
+def expire_unapproved(con: duckdb.DuckDBPyConnection, as_of: date) -> list[str]:
+    """Expire orders proposed before `as_of` that nobody approved (caller's transaction)."""
+    sql = _sql()
+    stale = [r[0] for r in con.execute(sql["unapproved_before"], {"as_of": as_of}).fetchall()]
+    for order_id in stale:
+        con.execute(
+            sql["set_status"],
+            {"order_id": order_id, "status": "expired", "decided_at": datetime.now()},
+        )
+        audit.append(
+            con,
+            "order_expired",
+            {"reason": f"not approved before the run of {as_of}"},
+            as_of=as_of,
+            subject=order_id,
+        )
+    return stale
+
+
+def list_orders(con: duckdb.DuckDBPyConnection, status: str | None = None) -> pd.DataFrame:
+    """Orders with their approvals, newest first; `status` filters."""
+    frame = con.execute(_sql()["list"], {"status": status}).df()
+    return frame
+
+
+def _order(con, order_id: str) -> dict:
+    rows = con.execute(_sql()["one"], {"order_id": order_id}).df()
+    if rows.empty:
+        raise UsageError(f"no order {order_id!r}; 'alvh orders list' shows them")
+    return rows.iloc[0].to_dict()
+
+
+def approve(
+    con: duckdb.DuckDBPyConnection, order_id: str, approver: str, settings: Settings
+) -> str:
+    """Record `approver`'s approval; returns the order's status afterwards."""
+    approver = approver.strip()
+    if approver not in settings.approvers:
+        raise UsageError(
+            f"{approver!r} is not an approver; configured approvers: "
+            f"{', '.join(settings.approvers)}"
+        )
+    sql = _sql()
+    with transaction(con):
+        order = _order(con, order_id)
+        if order["status"] != "proposed":
+            raise UsageError(f"order {order_id} is {order['status']}, not awaiting approval")
+        already = {
+            r[0] for r in con.execute(sql["approvers_of"], {"order_id": order_id}).fetchall()
+        }
+        if approver in already:
+            raise UsageError(
+                f"{approver} has already approved order {order_id}; an approver counts once"
+            )
+        now = datetime.now()
+        con.execute(
+            sql["approve"], {"order_id": order_id, "approver": approver, "approved_at": now}
+        )
+        count = len(already) + 1
+        status = "approved" if count >= settings.approvals_required else "proposed"
+        if status == "approved":
+            con.execute(
+                sql["set_status"], {"order_id": order_id, "status": "approved", "decided_at": now}
+            )
+        audit.append(
+            con,
+            "order_approved",
+            {
+                "approver": approver,
+                "approvals": count,
+                "required": settings.approvals_required,
+                "status": status,
+            },
+            as_of=order["as_of"].date(),
+            subject=order_id,
+            actor=approver,
+        )
+    return status
+
+
+def execute(
+    con: duckdb.DuckDBPyConnection,
+    order_id: str,
+    fill_price: float,
+    executed_on: date,
+    costs: CostModel | None = None,
+) -> str:
+    """Mark an approved order executed at `fill_price` and change the book; returns a summary."""
+    if not (math.isfinite(fill_price) and 0 < fill_price < 1000):
+        raise UsageError(f"--price must be a positive number of index points, not {fill_price}")
+    costs = costs or CostModel()
+    sql = _sql()
+    with transaction(con):
+        order = _order(con, order_id)
+        if order["status"] != "approved":
+            raise UsageError(
+                f"order {order_id} is {order['status']}; only approved orders can be executed"
+            )
+        quantity = int(order["quantity"])
+        fees = float(costs.fees(1, quantity))
+        if order["action"] == "open":
+            con.execute(
+                sql["open_position"],
+                {
+                    "position_id": order_id,
+                    "expiry": order["expiry"].date(),
+                    "quantity": quantity,
+                    "entry_date": executed_on,
+                    "entry_price": fill_price,
+                    "strike": order["strike"],
+                    "source": f"order {order_id}",
+                },
+            )
+            cash = -fill_price * 100 * quantity - fees
+            summary = f"opened {quantity} {order['instrument']} {order['strike']:g} at {fill_price}"
+        else:
+            # Two approved closes of one position (a roll proposed on two days) must not sell
+            # more than is held: the second is refused.
+            held = {p.position_id: p.quantity for p in open_positions(con, executed_on)}
+            open_quantity = held.get(order["position_id"], 0)
+            if quantity > open_quantity:
+                raise UsageError(
+                    f"order {order_id} closes {quantity} of {order['position_id']}, but "
+                    f"{open_quantity} are open on {executed_on}"
+                )
+            con.execute(
+                sql["close_position"],
+                {
+                    "order_id": order_id,
+                    "position_id": order["position_id"],
+                    "close_date": executed_on,
+                    "quantity": quantity,
+                    "price": fill_price,
+                },
+            )
+            cash = fill_price * 100 * quantity - fees
+            summary = f"closed {quantity} of {order['position_id']} at {fill_price}"
+        con.execute(
+            sql["cash"],
+            {
+                "entry_id": f"order:{order_id}",
+                "entry_date": executed_on,
+                "amount": cash,
+                "kind": "hedge_" + order["action"],
+                "position_id": order["position_id"] or order_id,
+                "note": f"{summary}; fees {fees:.2f}",
+            },
+        )
+        con.execute(
+            sql["executed"],
+            {"order_id": order_id, "fill_price": fill_price, "decided_at": datetime.now()},
+        )
+        audit.append(
+            con,
+            "order_executed",
+            {
+                "fill_price": fill_price,
+                "quantity": quantity,
+                "cash": round(cash, 2),
+                "summary": summary,
+            },
+            as_of=executed_on,
+            subject=order_id,
+        )
+    return summary
