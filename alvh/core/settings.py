@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,6 +25,21 @@ DEFAULT_CBOE_URL_TEMPLATE = (
     "https://cdn.cboe.com/api/global/us_indices/daily_prices/{symbol}_History.csv"
 )
 DEFAULT_FRED_URL_TEMPLATE = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={series}"
+
+
+class ApprovalSettings(BaseModel):
+    """How orders are approved (issue 15): signed by registered keys, or by typed names."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # auto: signed once any approver key is registered ('alvh approvers add'), names before;
+    # names: a solo trader's typed names (refused once keys exist: they would bypass them);
+    # signed: keys required even before the first one is registered.
+    mode: Literal["auto", "names", "signed"] = "auto"
+    # A fill further than this fraction of the order's limit price (and more than
+    # price_tolerance_points) from it needs `orders execute --force`, which is audited.
+    price_tolerance: float = Field(default=0.5, gt=0, le=10)
+    price_tolerance_points: float = Field(default=0.1, ge=0, le=100)
 
 
 def _home_from_env() -> Path:
@@ -70,6 +85,11 @@ class Settings(BaseSettings):
     # Approvals (method §6.5): k of m named approvers before an order may be executed.
     approvers: list[str] = Field(default_factory=lambda: ["risk-manager"], min_length=1)
     approvals_required: int = Field(default=1, ge=1)
+    approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
+
+    # The audit chain's heads, appended after every run outside the warehouse (issue 15);
+    # default $ALVH_HOME/audit-anchors.log. Point it at another disk or mount.
+    audit_anchor_path: Path | None = None
 
     # Method parameters, as TOML tables [signals], [layers], [costs]; each key overrides one
     # default of alvh.hedge.signals.SignalConfig, alvh.hedge.layers.LayerConfig,
@@ -104,6 +124,10 @@ class Settings(BaseSettings):
     @property
     def warehouse_path(self) -> Path:
         return self.home / "alvh.duckdb"
+
+    @property
+    def audit_anchor_file(self) -> Path:
+        return self.audit_anchor_path or self.home / "audit-anchors.log"
 
     @property
     def snapshot_path(self) -> Path:
