@@ -13,6 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from alvh.backtest.metrics import drawdown_series, max_drawdown
 from alvh.core.settings import Settings
 from alvh.hedge.day import configs
 from alvh.report import charts
@@ -30,16 +31,18 @@ log = logging.getLogger(__name__)
 
 
 def drawdown_stats(dates: pd.DatetimeIndex, equity: np.ndarray) -> dict[str, str]:
-    peak = np.maximum.accumulate(equity)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dd = np.where(peak > 0, equity / peak - 1.0, 0.0)
-    trough = int(np.argmin(dd))
-    peak_at = int(np.argmax(equity[: trough + 1])) if trough >= 0 else 0
+    """Current and deepest drawdown of one curve, with the deepest one's peak and trough."""
+    current = drawdown_series(equity)[-1]
+    deepest = max_drawdown(equity)
     return {
-        "current": percent(dd[-1], 1),
-        "max": percent(dd[trough], 1),
-        "max_raw": float(dd[trough]),
-        "when": (f"{iso(dates[peak_at])} → {iso(dates[trough])}" if dd[trough] < 0 else "none"),
+        "current": percent(current, 1),
+        "max": percent(deepest.depth, 1),
+        "max_raw": float(deepest.depth),
+        "when": (
+            f"{iso(dates[deepest.peak])} → {iso(dates[deepest.trough])}"
+            if deepest.depth < 0
+            else "none"
+        ),
     }
 
 

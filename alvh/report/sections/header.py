@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import date
 from typing import Any
 
 import pandas as pd
 
 from alvh import __version__
-from alvh.core import calendar
 from alvh.core.settings import Settings
+from alvh.data.status import sessions_stale, stale_tolerance
 from alvh.report.day import Footnotes, records
 from alvh.report.formatting import iso
+from alvh.store.runs import git_commit
 
 
 def header_section(con, as_of: date, settings: Settings, run_id: str | None, fn: Footnotes) -> dict:
     freshness = []
     stale_count = 0
+    tolerance = stale_tolerance(settings)
     for r in records(con, "freshness", as_of=as_of):
         last = pd.Timestamp(r["last_date"]).date()
         monthly = r["frequency"] == "monthly"
-        since = _month_end(last) if monthly else last
-        sessions = calendar.trading_days_between(since, as_of) if since < as_of else 0
-        tolerance = (
-            settings.stale_after_trading_days_monthly
-            if monthly
-            else settings.stale_after_trading_days_daily
-        )
-        stale = sessions > tolerance
+        sessions = sessions_stale(last, r["frequency"], as_of)
+        stale = sessions > tolerance[r["frequency"]]
         stale_count += stale
         freshness.append(
             {
@@ -90,7 +85,7 @@ def header_section(con, as_of: date, settings: Settings, run_id: str | None, fn:
                 ),
                 "lines": lines,
             }
-    code = {"version": __version__, "git_commit": git_commit(), "flow_run_id": ""}
+    code = {"version": __version__, "git_commit": git_commit() or "unknown", "flow_run_id": ""}
     if run_id:
         runs = records(con, "pipeline_run", run_id=run_id)
         if runs:
@@ -103,29 +98,3 @@ def header_section(con, as_of: date, settings: Settings, run_id: str | None, fn:
         "ingest": ingest_info,
         "code": code,
     }
-
-
-def _month_end(day: date) -> date:
-    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return following - timedelta(days=1)
-
-
-def git_commit() -> str:
-    """The checkout's commit when running from a git working tree (read from .git, no git)."""
-    root = Path(__file__).resolve().parents[2] / ".git"
-    try:
-        head = (root / "HEAD").read_text().strip()
-        if not head.startswith("ref: "):
-            return head[:12]
-        ref = head[5:]
-        loose = root / ref
-        if loose.is_file():
-            return loose.read_text().strip()[:12]
-        packed = root / "packed-refs"
-        if packed.is_file():
-            for line in packed.read_text().splitlines():
-                if line.endswith(" " + ref):
-                    return line.split()[0][:12]
-    except OSError:
-        pass
-    return "unknown"
