@@ -343,6 +343,7 @@ def email_step(
     *,
     attempts: int = 3,
     backoff_seconds: float = 1.0,
+    credentials_loader=None,
 ) -> StepResult:
     """Send (or, with no SMTP host, write as .eml) the summary email of the day's report. An
     SMTP failure after the retries leaves the report saved and the delivery recorded as failed
@@ -358,7 +359,13 @@ def email_step(
         if report is None:
             raise UsageError(f"no report rendered for {as_of}: run the report step first")
         delivery = send_summary(
-            con, as_of, settings, report, attempts=attempts, backoff_seconds=backoff_seconds
+            con,
+            as_of,
+            settings,
+            report,
+            attempts=attempts,
+            backoff_seconds=backoff_seconds,
+            credentials_loader=credentials_loader,
         )
         failed = delivery.status == "failed"
         message = ""

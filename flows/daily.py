@@ -33,6 +33,7 @@ from alvh.core.errors import EnvironmentProblem
 from alvh.core.settings import load_settings
 from alvh.pipeline import RunResult, StepResult
 from alvh.store import runs
+from flows.credentials import load_prefect_email_block
 
 
 def temporary_server_note() -> str | None:
@@ -109,7 +110,9 @@ def report(run_id: str, as_of: date) -> StepResult:
 @task(name="email", cache_policy=NONE)
 def email(run_id: str, as_of: date, send: bool) -> StepResult:
     """Email the summary (or write the .eml when no SMTP host is configured)."""
-    return pipeline.email_step(run_id, as_of, load_settings(), send)
+    return pipeline.email_step(
+        run_id, as_of, load_settings(), send, credentials_loader=load_prefect_email_block
+    )
 
 
 @task(name="audit", cache_policy=NONE)

@@ -91,7 +91,7 @@ def simulated_history(con: duckdb.DuckDBPyConnection, as_of: date, settings: Set
     Returns None while `alvh.backtest` offers no usable entry point; the report then shows the
     book's own history with a note instead of inventing numbers.
     """
-    from alvh.report.context import simulate_recent
+    from alvh.report.sections.equity import simulate_recent
 
     return simulate_recent(con, as_of, settings)
 
