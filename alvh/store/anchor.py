@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from alvh.core.errors import BadInputError, EnvironmentProblem
+from alvh.store import audit
 from alvh.store.audit import Break
 
 _LINE = re.compile(r"^(\d+) ([0-9a-f]{64}) (\d{4}-\d{2}-\d{2}) (\S+) (\S+)$")
@@ -56,6 +57,12 @@ def append(path: Path, head: tuple[int, str], *, as_of: date, run_id: str) -> No
             f"cannot append the audit head to the anchor file {path}: {exc.strerror}; the run "
             "is stored, re-run it once the anchor file is writable (audit_anchor_path)"
         ) from exc
+
+
+def head_text(con: duckdb.DuckDBPyConnection) -> str:
+    """The chain's head now, as the report footer and the email print it."""
+    head = audit.head(con)
+    return f"row {head[0]}, sha-256 {head[1]}" if head else "no audit rows yet"
 
 
 def read(path: Path) -> list[Anchor]:
