@@ -4,6 +4,7 @@ k signatures of the set before it; every refused attempt is in the audit log."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -342,3 +343,65 @@ def test_the_example_configuration_documents_the_approvals_table():
     defaults = {name: f.default for name, f in ApprovalSettings.model_fields.items()}
     assert documented["approvals"] == defaults
     assert "audit_anchor_path" in documented
+
+
+def test_a_team_sets_up_keys_and_approves_through_the_cli(tmp_path):
+    """The README's walk-through: keys registered and signed, an order signed by two of three,
+    a foreign key refused (exit 2, audited), the signatures re-checked, the fill recorded."""
+    from test_cli import run_alvh
+
+    home = tmp_path / "home"
+    keys = {name: write_keys(tmp_path, name, openssh=name != "carol") for name in ("a", "b", "c")}
+    env = {"ALVH_APPROVERS": '["a", "b", "c"]', "ALVH_APPROVALS_REQUIRED": "2"}
+    con = open_warehouse(home / "alvh.duckdb")
+    order_id = propose(con)
+    con.close()
+
+    def alvh(*args):
+        return run_alvh(*args, home=home, env=env)
+
+    def add(name, *signers):
+        return [
+            alvh(
+                "approvers",
+                "add",
+                name,
+                "--public-key",
+                str(keys[name][1]),
+                *(("--sign-as", s, "--key", str(keys[s][0])) if s else ()),
+            )
+            for s in signers or (None,)
+        ]
+
+    assert add("a")[0].returncode == 0
+    unsigned = add("b")[0]
+    assert unsigned.returncode == 2 and "--sign-as NAME --key" in unsigned.stderr
+    assert "approver b added (signed by a)" in add("b", "a")[0].stdout
+    first, second = add("c", "a", "b")
+    assert "1 of 2 signatures" in first.stdout and "approver c added" in second.stdout
+    listed = alvh("approvers", "list", "--json")
+    assert [r["name"] for r in json.loads(listed.stdout)["approvers"]] == ["a", "b", "c"]
+
+    foreign = alvh("orders", "approve", order_id, "--as", "a", "--key", str(keys["b"][0]))
+    assert foreign.returncode == 2 and "registered to b" in foreign.stderr
+    typed = alvh("orders", "approve", order_id, "--as", "a")
+    assert typed.returncode == 2 and "--key" in typed.stderr
+    for name in ("a", "c"):
+        signed = alvh("orders", "approve", order_id, "--as", name, "--key", str(keys[name][0]))
+        assert signed.returncode == 0 and f"signed by {name}" in signed.stdout, signed.stderr
+    checked = alvh("orders", "verify", order_id)
+    assert checked.returncode == 0 and "2 valid approval(s) of 2 required" in checked.stdout
+    wild = alvh("orders", "execute", order_id, "--price", "999.99")
+    assert wild.returncode == 2 and "--force" in wild.stderr
+    done = alvh("orders", "execute", order_id, "--price", "1.0")
+    assert done.returncode == 0, done.stderr
+    verified = alvh("audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+
+    con = open_warehouse(home / "alvh.duckdb")
+    refused = [r[0] for r in events(con, "order_approval_refused")]
+    con.execute("UPDATE orders SET quantity = 200")
+    con.close()
+    assert refused == ["a"]
+    tampered = alvh("orders", "verify", order_id)
+    assert tampered.returncode == 2 and "does not match the order as it is now" in tampered.stdout
