@@ -405,3 +405,19 @@ def test_a_team_sets_up_keys_and_approves_through_the_cli(tmp_path):
     assert refused == ["a"]
     tampered = alvh("orders", "verify", order_id)
     assert tampered.returncode == 2 and "does not match the order as it is now" in tampered.stdout
+
+
+def test_an_execution_is_refused_when_the_chain_no_longer_holds_its_anchored_heads(con, tmp_path):
+    """Names mode: approvals typed in SQL and a registry deleted with its history would pass
+    the warehouse's own checks; the anchor outside it does not move with them."""
+    from alvh.store import anchor
+
+    settings = Settings(home=tmp_path)
+    order_id = propose(con)
+    anchor.append(settings.audit_anchor_file, audit.head(con), as_of=AS_OF, run_id="run-1")
+    approve(con, order_id, "risk-manager", settings)
+    con.execute("UPDATE audit_log SET hash = repeat('0', 64) WHERE seq = 1")
+    with pytest.raises(BadInputError, match="no longer holds the heads anchored") as refused:
+        execute(con, order_id, 1.0, date(2026, 8, 24), settings=settings)
+    assert refused.value.exit_code == 3
+    assert con.execute("SELECT count(*) FROM positions").fetchone() == (0,)

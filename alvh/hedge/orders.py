@@ -22,11 +22,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from alvh.book.costs import CostModel
 from alvh.book.positions import open_positions
-from alvh.core.errors import UsageError
+from alvh.core.errors import BadInputError, UsageError
 from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings, load_settings
 from alvh.hedge import approvals
-from alvh.store import audit
+from alvh.store import anchor, audit
 from alvh.store.warehouse import transaction
 
 VIX_CALL = "VIX call"
@@ -327,6 +327,15 @@ def _authorise_execution(
         raise UsageError(
             f"order {order_id} is {order['status']}; only approved orders can be executed"
         )
+    # a chain rewritten to hide approvals or key changes no longer holds the anchored heads
+    if settings.audit_anchor_file.is_file():
+        rewritten = anchor.breaks_against(con, anchor.read(settings.audit_anchor_file))
+        if rewritten:
+            raise BadInputError(
+                f"order {order_id} cannot be executed: the audit chain no longer holds the "
+                f"heads anchored in {settings.audit_anchor_file} ({rewritten[0].problem}); "
+                "run 'alvh audit verify'"
+            )
     as_of = order["as_of"].date()
     checks, required = verify_order(con, order_id, settings)
     bad = [check for check in checks if not check.valid]
