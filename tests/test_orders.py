@@ -165,3 +165,13 @@ def test_a_position_cannot_be_closed_twice(con, tmp_path):
     assert list_orders(con, "approved")["order_id"].tolist() == [second]
     closes = con.execute("SELECT sum(quantity) FROM position_closes").fetchall()
     assert closes == [(20,)]
+
+
+def test_a_status_set_to_approved_in_sql_authorises_nothing(con, two_of_three):
+    """Issue 15: approval is derived from the approvals themselves, never the status column."""
+    (order_id,) = _propose(con)
+    approve(con, order_id, "alice", two_of_three)
+    con.execute("UPDATE orders SET status = 'approved' WHERE order_id = ?", [order_id])
+    with pytest.raises(UsageError, match="1 valid approval"):
+        execute(con, order_id, 1.0, date(2026, 8, 24), settings=two_of_three)
+    assert con.execute("SELECT count(*) FROM positions").fetchone() == (0,)
