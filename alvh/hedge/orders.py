@@ -181,21 +181,7 @@ def approve(
         already = {
             r[0] for r in con.execute(sql["approvers_of"], {"order_id": order_id}).fetchall()
         }
-        if approver in already:
-            raise UsageError(
-                f"{approver} has already approved order {order_id}; an approver counts once"
-            )
-        now = datetime.now()
-        con.execute(
-            sql["approve"],
-            {
-                "order_id": order_id,
-                "approver": approver,
-                "approved_at": now,
-                "public_key": None,
-                "signature": None,
-            },
-        )
+        now = _record_approval(con, order_id, approver, already)
         count = len(already) + 1
         status = "approved" if count >= settings.approvals_required else "proposed"
         if status == "approved":
@@ -216,6 +202,33 @@ def approve(
             actor=approver,
         )
     return status
+
+
+def _record_approval(
+    con: duckdb.DuckDBPyConnection,
+    order_id: str,
+    approver: str,
+    already: set[str],
+    public_key: str | None = None,
+    signature: str | None = None,
+) -> datetime:
+    """Insert one approval (inside the caller's transaction); an approver counts once."""
+    if approver in already:
+        raise UsageError(
+            f"{approver} has already approved order {order_id}; an approver counts once"
+        )
+    now = datetime.now()
+    con.execute(
+        _sql()["approve"],
+        {
+            "order_id": order_id,
+            "approver": approver,
+            "approved_at": now,
+            "public_key": public_key,
+            "signature": signature,
+        },
+    )
+    return now
 
 
 def _approve_signed(
@@ -248,22 +261,8 @@ def _approve_signed(
     )
     with transaction(con):
         stored = con.execute(sql["signed_approvals"], {"order_id": order_id}).fetchall()
-        if approver in {row[0] for row in stored}:
-            raise UsageError(
-                f"{approver} has already approved order {order_id}; an approver counts once"
-            )
         signature = approvals.sign(private_key, approvals.order_content(order))
-        now = datetime.now()
-        con.execute(
-            sql["approve"],
-            {
-                "order_id": order_id,
-                "approver": approver,
-                "approved_at": now,
-                "public_key": key,
-                "signature": signature,
-            },
-        )
+        now = _record_approval(con, order_id, approver, {row[0] for row in stored}, key, signature)
         checks = approvals.check_order_signatures(con, order, [*stored, (approver, key, signature)])
         valid = sum(check.valid for check in checks)
         status = "approved" if valid >= settings.approvals_required else "proposed"
