@@ -169,7 +169,7 @@ def test_audit_verify_checks_the_anchor_file_through_the_cli(con, tmp_path):
     missing = run_alvh("audit", "verify", "--anchor", str(tmp_path / "none.log"), home=home)
     assert missing.returncode == 2 and "no such file" in missing.stderr
     unanchored = run_alvh("audit", "verify", home=home)
-    assert unanchored.returncode == 0 and "checked only against itself" in unanchored.stderr
+    assert unanchored.returncode == 0 and "against itself only" in unanchored.stdout
     rewriting = open_warehouse(home / "alvh.duckdb")
     _rewrite_from(rewriting, 3, '{"i": 2, "note": "forged"}')
     rewriting.close()
