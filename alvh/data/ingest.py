@@ -21,6 +21,7 @@ checks every file regardless.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -57,6 +58,7 @@ from alvh.data.validation import (
     validate_secondary_dates,
     validate_values,
 )
+from alvh.store import runs
 from alvh.store.warehouse import transaction
 
 Mode = Literal["auto", "snapshot", "live"]
@@ -193,11 +195,43 @@ def ingest(
         con.register("catalogue", _catalogue_frame())
         con.execute(sql["catalogue"])
         con.unregister("catalogue")
+        runs.abandon_stale_ingests(con)
         con.execute(
             sql["start_run"],
             {"run_id": run_id, "started_at": datetime.now(), "as_of": as_of, "mode": mode},
         )
+    try:
+        report = _ingest_items(con, settings, as_of, mode, run_id, sql, revalidate)
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):  # a broken connection: the next ingest abandons it
+            runs.fail_ingest(con, run_id)
+        raise
+    report.duration = time.perf_counter() - started
+    con.execute(
+        sql["finish_run"],
+        {
+            "run_id": run_id,
+            "finished_at": datetime.now(),
+            "status": report.status,
+            "inserted": report.total("inserted"),
+            "updated": report.total("updated"),
+            "unchanged": report.total("unchanged"),
+            "rejected": report.total("rejected"),
+            "duration": report.duration,
+        },
+    )
+    return report
 
+
+def _ingest_items(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    as_of: date,
+    mode: Mode,
+    run_id: str,
+    sql: dict[str, str],
+    revalidate: bool,
+) -> IngestReport:
     reader = _Reader(settings)
     writer = _Writer(con, run_id, sql, reuse=not revalidate)
     items = [
@@ -217,22 +251,7 @@ def ingest(
             )
         )
     items.append(_ingest_vix_futures(reader, writer, as_of))
-
-    report = IngestReport(run_id, as_of, mode, items, time.perf_counter() - started)
-    con.execute(
-        sql["finish_run"],
-        {
-            "run_id": run_id,
-            "finished_at": datetime.now(),
-            "status": report.status,
-            "inserted": report.total("inserted"),
-            "updated": report.total("updated"),
-            "unchanged": report.total("unchanged"),
-            "rejected": report.total("rejected"),
-            "duration": report.duration,
-        },
-    )
-    return report
+    return IngestReport(run_id, as_of, mode, items, 0.0)
 
 
 class _Writer:
