@@ -39,14 +39,23 @@ def alvh_in_process(monkeypatch, capsys, home: Path, *args: str) -> tuple[int, s
     return ended.value.code, capsys.readouterr().err
 
 
-def alvh_process(home: Path, *args: str, file_size_limit: int | None = None, timeout=180):
-    """Run `alvh ARGS` as a user does, optionally under a file-size limit (a disk that is full)."""
+def alvh_process(
+    home: Path,
+    *args: str,
+    file_size_limit: int | None = None,
+    memory_limit: int | None = None,
+    timeout=180,
+):
+    """Run `alvh ARGS` as a user does, optionally under a file-size limit (a disk that is full)
+    or an address-space limit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALVH_")}
     env["ALVH_HOME"] = str(home)
 
     def limit() -> None:
         if file_size_limit is not None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+        if memory_limit is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
 
     return subprocess.run(
         [*ALVH, *args],
@@ -285,3 +294,146 @@ def test_an_ingest_that_raises_is_marked_failed(tmp_path, mini_snapshot, monkeyp
         with pytest.raises(RuntimeError, match="blew up"):
             module.ingest(con, settings, date(2026, 11, 25), mode="snapshot")
         assert con.execute("SELECT status FROM ingest_runs").fetchall() == [("failed",)]
+
+
+# ---------------------------------------------------------------------------------------------
+# book import: file size, absurd values, lookalike ids (exit 3 at import, the book unchanged)
+
+BOOK_HEADER = (
+    "position_id,kind,expiry,quantity,entry_date,entry_price,put_long,put_short,call_short,"
+    "call_long,strike"
+)
+GOOD_CONDOR = "IC-SEP,iron_condor,2026-09-18,10,2026-08-21,6.40,7200,7250,7950,8000,"
+
+
+@pytest.fixture
+def book_home(tmp_path) -> Path:
+    home = tmp_path / "book_home"
+    open_warehouse(home / "alvh.duckdb").close()
+    return home
+
+
+def _book(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "book.csv"
+    path.write_text("\n".join([BOOK_HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def _refused(monkeypatch, capsys, home: Path, file: Path | str) -> tuple[str, list[tuple]]:
+    """Import `file`, expect exit 3 and an unchanged book; the message and the recorded rows."""
+    code, err = alvh_in_process(monkeypatch, capsys, home, "book", "import", str(file))
+    assert code == 3, err
+    assert "unexpected error" not in err
+    with connect(home / "alvh.duckdb", read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM positions").fetchone()[0] == 0
+        rows = con.execute(
+            "SELECT line, column_name, rule, raw_value, message FROM rejected_rows"
+        ).fetchall()
+    return err, rows
+
+
+def test_an_endless_book_file_is_refused_by_its_size_as_one_rejected_row(book_home):
+    # a real process under a memory limit: unbounded, the read of /dev/zero would fill it
+    refused = alvh_process(book_home, "book", "import", "/dev/zero", memory_limit=3 << 30)
+    assert refused.returncode == 3, refused.stderr[-500:]
+    assert "/dev/zero: larger than 5,000,000 bytes" in refused.stderr
+    with connect(book_home / "alvh.duckdb", read_only=True) as con:
+        rules = con.execute("SELECT rule FROM rejected_rows").fetchall()
+        assert con.execute("SELECT count(*) FROM positions").fetchone()[0] == 0
+    assert rules == [("file_too_large",)]
+
+
+def test_a_garbage_book_records_a_bounded_number_of_rejected_rows(
+    book_home, tmp_path, monkeypatch, capsys
+):
+    garbage = [f"x{i},zz,nope,-1,bad,bad,,,,,{'y' * 2000}" for i in range(1500)]
+    err, rows = _refused(monkeypatch, capsys, book_home, _book(tmp_path, *garbage))
+    from alvh.book.limits import MAX_MESSAGE_CHARS, MAX_RECORDED_PROBLEMS
+
+    assert len(rows) == MAX_RECORDED_PROBLEMS + 1
+    assert rows[-1][2] == "more_problems" and "more problem(s)" in rows[-1][4]
+    assert max(len(row[4]) for row in rows) <= MAX_MESSAGE_CHARS
+    assert max(len(row[3]) for row in rows) <= MAX_MESSAGE_CHARS
+    assert len(err) < 20 * (MAX_MESSAGE_CHARS + 10) + 500  # the message is bounded too
+
+
+ABSURD = [
+    (
+        "quantity",
+        "IC-Q,iron_condor,2026-09-18,99999999999999999999,2026-08-21,6.4,7200,7250,7950,8000,",
+        "quantity_limit",
+    ),
+    (
+        "quantity",
+        "IC-Q,iron_condor,2026-09-18,1000001,2026-08-21,6.4,7200,7250,7950,8000,",
+        "quantity_limit",
+    ),
+    (
+        "quantity",
+        f"IC-Q,iron_condor,2026-09-18,{'9' * 5000},2026-08-21,6.4,7200,7250,7950,8000,",
+        "quantity_limit",
+    ),
+    (
+        "call_long",
+        "IC-S,iron_condor,2026-09-18,10,2026-08-21,6.4,7200,7250,7950,1e308,",
+        "implausible_value",
+    ),
+    (
+        "put_long",
+        "IC-S,iron_condor,2026-09-18,10,2026-08-21,6.4,-1e308,7250,7950,8000,",
+        "implausible_value",
+    ),
+    ("strike", "VX-S,vix_call,2026-09-16,20,2026-08-21,0.95,,,,,1.7e308", "implausible_value"),
+    (
+        "entry_price",
+        "IC-P,iron_condor,2026-09-18,10,2026-08-21,1e308,7200,7250,7950,8000,",
+        "implausible_value",
+    ),
+]
+
+
+@pytest.mark.parametrize(("column", "row", "rule"), ABSURD)
+def test_absurd_book_values_are_exit_3_at_import_naming_row_and_column(
+    column, row, rule, book_home, tmp_path, monkeypatch, capsys
+):
+    err, rows = _refused(monkeypatch, capsys, book_home, _book(tmp_path, GOOD_CONDOR, row))
+    assert f"row 3, column '{column}'" in err and f"rule: {rule}" in err
+    assert [(r[0], r[1], r[2]) for r in rows] == [(3, column, rule)]
+
+
+LOOKALIKE_IDS = [
+    (" IC-2026-09", "surrounding_space"),
+    ("IC-2026-09 ", "surrounding_space"),
+    ("IC\u200b-2026-09", "invisible_character"),  # zero-width space
+    ("IC\u2060-2026-09", "invisible_character"),  # word joiner
+    ("\ufeffIC-2026-09", "invisible_character"),  # byte-order mark
+    ("IC-\u202e90-6202", "invisible_character"),  # right-to-left override
+    ("IC-\u2067X\u2069-09", "invisible_character"),  # right-to-left isolate
+    ("IC\u009b-2026-09", "invisible_character"),  # C1 control sequence introducer
+    ("IC\u0085-2026-09", "invisible_character"),  # next line
+    ("IC\u2028-2026-09", "invisible_character"),  # line separator
+    ("IC\u00a0-2026-09", "unusual_space"),  # no-break space
+    ("\uff29\uff23-2026-09", "not_normalised"),  # fullwidth I C
+]
+
+
+@pytest.mark.parametrize(("position_id", "rule"), LOOKALIKE_IDS)
+def test_lookalike_position_ids_are_refused_at_import(
+    position_id, rule, book_home, tmp_path, monkeypatch, capsys
+):
+    row = GOOD_CONDOR.replace("IC-SEP", position_id)
+    err, rows = _refused(monkeypatch, capsys, book_home, _book(tmp_path, row))
+    assert "column 'position_id'" in err and f"rule: {rule}" in err
+    assert [(r[1], r[2]) for r in rows] == [("position_id", rule)]
+
+
+def test_ids_that_print_as_themselves_still_import(book_home, tmp_path, monkeypatch, capsys):
+    ids = ("IC-2026-09", "ünï©ødé ☃", "condor 2026/09 #1", "Robert'); DROP TABLE positions;--")
+    rows = [GOOD_CONDOR.replace("IC-SEP", pid) for pid in ids]
+    code, err = alvh_in_process(
+        monkeypatch, capsys, book_home, "book", "import", str(_book(tmp_path, *rows))
+    )
+    assert code == 0, err
+    with connect(book_home / "alvh.duckdb", read_only=True) as con:
+        stored = {r[0] for r in con.execute("SELECT position_id FROM positions").fetchall()}
+    assert stored == set(ids)
