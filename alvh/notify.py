@@ -18,10 +18,10 @@ Secrets: the password comes from `ALVH_SMTP_PASSWORD` (a `SecretStr`) or from a 
 `EmailServerCredentials` block named by `ALVH_SMTP_BLOCK`. It is only ever handed to
 `smtplib.login`; every text this module writes, logs or returns is scrubbed of it.
 
-Prefect: `alvh` never imports Prefect at module level (architecture.md). The block lookup is a
-function the caller may pass in (`credentials_loader`; the flows layer does); without one,
-`load_prefect_email_block` below imports `prefect_email` lazily, inside that function only — the
-one place the domain library touches Prefect, and only when a block is configured.
+Prefect: `alvh` never imports Prefect (architecture.md). Reading a block is the Prefect layer's
+job (`flows/credentials.py`, package prefect-email, an optional extra); the caller passes it in
+as `credentials_loader` — the daily flow and `alvh email` do. Without a loader a configured
+block is a delivery failure that says so, never an import of Prefect from here.
 """
 
 from __future__ import annotations
@@ -95,26 +95,6 @@ class Delivery:
 
 class _Permanent(Exception):
     """A failure that retrying will not fix."""
-
-
-def load_prefect_email_block(name: str) -> SmtpCredentials:
-    """Read a Prefect `EmailServerCredentials` block (package prefect-email).
-
-    The one place `alvh` touches Prefect, imported here and only here, and only when
-    `ALVH_SMTP_BLOCK` is set and the caller passed no loader of its own.
-    """
-    from prefect_email import EmailServerCredentials  # lazy: see the module docstring
-
-    block = EmailServerCredentials.load(name)
-    server = block.smtp_server
-    host = getattr(server, "value", server)
-    smtp_type = getattr(block.smtp_type, "name", str(block.smtp_type)).upper()
-    security = {"SSL": "ssl", "STARTTLS": "starttls", "INSECURE": "none"}.get(smtp_type)
-    port = block.smtp_port or getattr(block.smtp_type, "value", None)
-    password = block.password
-    if password is not None and not isinstance(password, SecretStr):
-        password = SecretStr(str(password))
-    return SmtpCredentials(block.username or None, password, host or None, port, security)
 
 
 def _secret_forms(secret: str | None, user: str | None) -> list[str]:
@@ -260,14 +240,20 @@ def send_summary(
     block_problem = None
     # The block is read when it has something to add: the password, or the server itself.
     if settings.smtp_block and (settings.smtp_password is None or not settings.smtp_host):
-        loader = credentials_loader or load_prefect_email_block
-        try:
-            credentials = loader(settings.smtp_block)
-        except Exception as exc:  # any failure to read the block is a delivery failure
+        if credentials_loader is None:
             block_problem = (
-                f"cannot read the Prefect block {settings.smtp_block!r} "
-                f"({type(exc).__name__}: {exc})"
+                f"ALVH_SMTP_BLOCK names the Prefect block {settings.smtp_block!r}, which only the "
+                "Prefect layer reads (flows/credentials.py): send through 'alvh run' or "
+                "'alvh email', or set ALVH_SMTP_HOST, ALVH_SMTP_USER and ALVH_SMTP_PASSWORD"
             )
+        else:
+            try:
+                credentials = credentials_loader(settings.smtp_block)
+            except Exception as exc:  # any failure to read the block is a delivery failure
+                block_problem = (
+                    f"cannot read the Prefect block {settings.smtp_block!r} "
+                    f"({type(exc).__name__}: {exc})"
+                )
     password = settings.smtp_password or credentials.password
     username = settings.smtp_user or credentials.username
     secrets = _secret_forms(password.get_secret_value() if password else None, username)

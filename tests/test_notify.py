@@ -367,12 +367,26 @@ def test_a_credentials_block_supplies_the_login(home, certificate):
     assert PASSWORD not in repr(loader("again"))
 
 
+def test_a_block_without_the_prefect_layer_fails_and_says_what_to_set(home):
+    """The library never reads a Prefect block itself: without a loader the delivery fails
+    with the settings to use instead, and nothing imports Prefect."""
+    import sys
+
+    _, con, report = home
+    settings = settings_for(home, smtp_password=None, smtp_block="alvh-mail")
+    before = {m for m in sys.modules if m.startswith("prefect_email")}
+    delivery = send_summary(con, DAY, settings, report, attempts=1, sleep=lambda s: None)
+    assert delivery.status == "failed"
+    assert "flows/credentials.py" in delivery.detail and "ALVH_SMTP_HOST" in delivery.detail
+    assert {m for m in sys.modules if m.startswith("prefect_email")} == before
+
+
 def test_the_prefect_block_is_mapped_without_leaking(monkeypatch):
     """load_prefect_email_block turns an EmailServerCredentials block into our credentials
     (the block's `load` is stubbed: no Prefect server in this test)."""
     from prefect_email import EmailServerCredentials  # a dependency: must import
 
-    from alvh.notify import load_prefect_email_block
+    from flows.credentials import load_prefect_email_block
 
     block = EmailServerCredentials(
         username=USER, password=PASSWORD, smtp_server="mail.example.test", smtp_type="SSL"

@@ -58,9 +58,27 @@ def email_command(as_of: AsOf = None) -> None:
         if report is None:
             typer.echo(f"no report rendered for {day} yet: rendering it first")
             report = build_report(con, day, settings)
-        delivery = send_summary(con, day, settings, report)
+        delivery = send_summary(
+            con, day, settings, report, credentials_loader=_block_loader(settings)
+        )
     finally:
         con.close()
     if delivery.status == "failed":
         raise EnvironmentProblem(f"email for {day} not delivered: {delivery.detail}")
     typer.echo(f"email for {day} {delivery.status}: {delivery.detail}")
+
+
+def _block_loader(settings):
+    """The Prefect block reader when `ALVH_SMTP_BLOCK` is set (the CLI sits above flows/)."""
+    if not settings.smtp_block:
+        return None
+    try:
+        from flows.credentials import load_prefect_email_block
+    except ImportError as exc:
+        from alvh.core.errors import EnvironmentProblem
+
+        raise EnvironmentProblem(
+            f"ALVH_SMTP_BLOCK is set but the Prefect layer cannot load ({exc}): install "
+            "Prefect and the email-block extra (pip install 'alvh-risk[email-block]')"
+        ) from exc
+    return load_prefect_email_block
