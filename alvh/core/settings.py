@@ -69,7 +69,8 @@ class Settings(BaseSettings):
     # Publishers (interface.md). Tests point these at a loopback server.
     cboe_url_template: str = DEFAULT_CBOE_URL_TEMPLATE
     fred_url_template: str = DEFAULT_FRED_URL_TEMPLATE
-    http_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    http_timeout_seconds: float = Field(default=5.0, gt=0, le=120)  # connect, and each read
+    http_transfer_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)  # whole transfer
 
     # Email (interface.md). No host means: write the .eml next to the report.
     smtp_host: str | None = None

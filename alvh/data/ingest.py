@@ -51,6 +51,7 @@ from alvh.data.sources.base import BadFile, RawTable, SourceUnavailable
 from alvh.data.sources.snapshot import read_snapshot_file
 from alvh.data.status import sessions_stale, stale_tolerance
 from alvh.data.validation import (
+    MAX_REJECTED_ROWS_PER_FILE,
     REJECT_COLUMNS,
     reject_where,
     require_columns,
@@ -304,6 +305,13 @@ class _Writer:
         self._record_item(result, started)  # one statement: atomic on its own
         return result
 
+    def stored_values(self, spec: SeriesSpec) -> pd.Series:
+        """The series' stored values by date (what a new value's move is judged against)."""
+        frame = self.con.execute(self.sql["stored_values"], {"series_id": spec.series_id}).df()
+        return pd.Series(
+            frame["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(frame["obs_date"])
+        )
+
     def write(
         self,
         result: ItemResult,
@@ -312,6 +320,15 @@ class _Writer:
         rejects: pd.DataFrame,
         started: float,
     ) -> ItemResult:
+        if len(rejects) > MAX_REJECTED_ROWS_PER_FILE:
+            refused = BadFile(
+                result.origin,
+                "too_many_rejects",
+                f"{len(rejects):,} rows broke the rules (more than "
+                f"{MAX_REJECTED_ROWS_PER_FILE:,}: not a usable file); the first: "
+                f"{rejects['message'].iloc[0][:300]}",
+            )
+            return self.whole_file_failed(result.item, result.source, refused, started)
         con = self.con
         now = datetime.now()
         result.rejected = len(rejects)
@@ -514,7 +531,8 @@ def _ingest_series(
     withhold = None
     if withhold_flag:
         withhold = raw.frame[withhold_flag].str.strip().str.lower().eq("true")
-    checked = validate_values(raw, dates, column, spec.low, spec.high, withhold)
+    stored = writer.stored_values(spec) if spec.frequency == "daily" and spec.low > 0 else None
+    checked = validate_values(raw, dates, column, spec.low, spec.high, withhold, stored)
     good = checked.good
     incoming = pd.DataFrame(
         {
