@@ -437,3 +437,83 @@ def test_ids_that_print_as_themselves_still_import(book_home, tmp_path, monkeypa
     with connect(book_home / "alvh.duckdb", read_only=True) as con:
         stored = {r[0] for r in con.execute("SELECT position_id FROM positions").fetchall()}
     assert stored == set(ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# an SMTP server that answers, but slowly: the conversation is bounded as a whole
+
+
+class SlowSmtpServer:
+    """A loopback SMTP server that waits `delay` seconds before every reply (valid replies)."""
+
+    def __init__(self, delay: float):
+        import socket
+        import threading
+
+        self.delay = delay
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.listener.close()
+
+    def _reply(self, conn, text: str) -> bool:
+        if self.stopping.wait(self.delay):
+            return False
+        try:
+            conn.sendall(text.encode() + b"\r\n")
+        except OSError:
+            return False
+        return True
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        with conn, conn.makefile("rb") as lines:
+            if not self._reply(conn, "220 slow.example ESMTP"):
+                return
+            in_data = False
+            for raw in lines:
+                line = raw.decode(errors="replace").rstrip("\r\n")
+                if in_data:
+                    if line == ".":
+                        in_data = False
+                        if not self._reply(conn, "250 queued"):
+                            return
+                    continue
+                verb = line[:4].upper()
+                reply = {"EHLO": "250 slow.example", "DATA": "354 go on", "QUIT": "221 bye"}
+                if not self._reply(conn, reply.get(verb, "250 OK")):
+                    return
+                in_data = verb == "DATA"
+                if verb == "QUIT":
+                    return
+
+
+def test_an_smtp_server_answering_slowly_is_cut_off_after_the_conversation_bound():
+    import time
+    from email.message import EmailMessage
+
+    from alvh.notify import _transport
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@localhost", "b@localhost", "t"
+    message.set_content("summary")
+    with SlowSmtpServer(delay=0.4) as server:  # seven replies: 2.8 s in all
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match="took longer than 1 s"):
+            _transport(
+                message, ("b@localhost",), "a@localhost", "127.0.0.1", server.port,
+                "none", None, None, 1.0, None,
+            )  # fmt: skip
+        elapsed = time.monotonic() - started
+    assert 0.9 <= elapsed < 1.6  # each reply came well within the 1 s read timeout
