@@ -137,6 +137,7 @@ class BacktestResult:
     attribution_summary: pd.DataFrame
     notes: dict[str, object]
     timings: dict[str, float]
+    candidates: HedgeCandidates | None = None  # the calls the hedge variants chose from
 
     def equity_frame(self) -> pd.DataFrame:
         """equity.csv (interface.md): date, variant, equity, drawdown, condor_pnl, hedge_pnl,
@@ -362,6 +363,7 @@ def run_backtest(
                 repr(config.params),
                 config.layers.min_days_new,
                 config.layers.target_delta,
+                config.layers.strike_listing_multiple,
                 repr(config.costs),
                 days_key,
             ),
@@ -373,6 +375,7 @@ def run_backtest(
                 config.layers.target_delta,
                 config.costs,
                 sensitivity_days=l2_days,
+                listing_multiple=config.layers.strike_listing_multiple,
             ),
         )
     timings["hedge_candidates"] = time.perf_counter() - clock
@@ -477,4 +480,5 @@ def run_backtest(
         attribution_summary=summary,
         notes=_notes(inputs, cand, trades),
         timings=timings,
+        candidates=cand,
     )

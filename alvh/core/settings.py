@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     # alvh.book.costs.CostModel,
     # and unknown keys are refused there. Reports print the values in force.
     signals: dict[str, float] = Field(default_factory=dict)
-    layers: dict[str, float] = Field(default_factory=dict)
+    layers: dict[str, float | bool] = Field(default_factory=dict)
     costs: dict[str, float] = Field(default_factory=dict)
 
     # Staleness: a series is flagged stale past this many trading days (by frequency).
