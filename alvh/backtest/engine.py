@@ -41,6 +41,7 @@ from alvh.backtest.hedges import (
 )
 from alvh.backtest.inputs import BacktestInputs
 from alvh.backtest.presets import get_preset
+from alvh.backtest.spikes import bootstrap_median_interval, largest_spikes
 from alvh.book.costs import CostModel
 from alvh.book.valuation import ModelParams
 from alvh.core import calendar
@@ -450,6 +451,15 @@ def run_backtest(
         )
     by_variant = ("median", "min", "max", "verdict", "drawdown_saved_per_1pct_cost")
     claim["by_variant"] = {name: check(drawdowns, name, by_variant) for name in hedged}
+    # How sure the median is: a bootstrap over the claim's events (issue 13), per variant too.
+    used = claim["events"]
+    for name, entry in [(claim_variant, claim), *claim["by_variant"].items()]:
+        entry["median_interval_90"] = bootstrap_median_interval(
+            reduction(drawdowns.loc[used, name], drawdowns.loc[used, REFERENCE])
+        )
+    claim["largest_spikes"] = largest_spikes(
+        {k: v.path for k, v in results.items()}, path.days, events, drawdowns, used
+    )
     fee = config.costs.fee_per_contract
     attribution = (
         pd.concat(
