@@ -112,9 +112,10 @@ class Settings(BaseSettings):
     # default of alvh.hedge.signals.SignalConfig, alvh.hedge.layers.LayerConfig,
     # alvh.book.costs.CostModel,
     # and unknown keys are refused there. Reports print the values in force.
-    # int | float keeps a TOML integer an integer, so `roll_days = 7.9` can be told from 7.
+    # int | float keeps a TOML integer an integer, so `roll_days = 7.9` can be told from 7;
+    # [layers] also takes switches (true / false).
     signals: dict[str, int | float] = Field(default_factory=dict)
-    layers: dict[str, int | float] = Field(default_factory=dict)
+    layers: dict[str, bool | int | float] = Field(default_factory=dict)
     costs: dict[str, int | float] = Field(default_factory=dict)
 
     # Staleness: a series is flagged stale past this many trading days (by frequency).
