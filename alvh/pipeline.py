@@ -193,11 +193,11 @@ def _engine_inputs(settings: Settings):
     return ModelParams(), configs(settings)[2]
 
 
-def _compute_marks(con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings):
+def _compute_marks(con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings, previous=None):
     from alvh.book.marks import mark_book
 
     params, costs = _engine_inputs(settings)
-    return mark_book(con, as_of, params, costs)
+    return mark_book(con, as_of, params, costs, previous=previous)
 
 
 def book_and_hedge_step(
@@ -430,7 +430,6 @@ def _write_chunk(con: duckdb.DuckDBPyConnection, days: list[date], staged: dict)
         con.execute(sql[name], span)
     con.execute(sql["delete_states"], span)
     frames = {
-        "settlements": (marks_sql["insert_settlements"], staged["settlements"]),
         "legs": (marks_sql["insert_legs"], staged["legs"]),
         "marked": (marks_sql["insert_positions"], staged["positions"]),
         "books": (sql["insert_book"], staged["books"]),
@@ -442,13 +441,23 @@ def _write_chunk(con: duckdb.DuckDBPyConnection, days: list[date], staged: dict)
         if not parts:
             continue
         frame = pd.concat(parts, ignore_index=True)
-        if view == "settlements":
-            frame = frame.drop_duplicates("entry_id")
         con.register(view, frame)
         try:
             con.execute(statement)
         finally:
             con.unregister(view)
+
+
+def _settle(con: duckdb.DuckDBPyConnection, settlements: pd.DataFrame) -> None:
+    """Enter the day's settlements in the ledger at once, as the daily run's `save_marks`
+    does, so the next day sees them settled rather than pending."""
+    if not len(settlements):
+        return
+    con.register("settlements", settlements)
+    try:
+        con.execute(read_sql_statements("book/marks.sql")["insert_settlements"])
+    finally:
+        con.unregister("settlements")
 
 
 def backfill_step(
@@ -460,35 +469,46 @@ def backfill_step(
     chunk_days: int = BACKFILL_CHUNK_DAYS,
     progress: bool = False,
 ) -> StepResult:
-    """Mark, decide and persist every marked day in [start, end], in date order. Each chunk of
-    days is one transaction with set-based writes; orders are proposed and expired day by day,
-    as the daily runs would have (later days' marks see earlier days' proposals)."""
+    """Mark, decide and persist every marked day in [start, end], in date order. Signals and
+    layer states are computed once for the range and each day's marks reuse the day before's
+    for the day P&L; each chunk of days is one transaction with set-based writes. Orders are
+    proposed and expired and expiries settled day by day, as the daily runs would have (later
+    days see earlier days' proposals and settlements)."""
     from tqdm import tqdm
 
     from alvh.book.marks import pending_settlements
     from alvh.hedge.day import decision_rows, record_orders, run_layers
+    from alvh.hedge.range_engine import range_decision_inputs
 
     started = time.perf_counter()
     with connect(settings.warehouse_path) as con:
         days = marked_days(con, start, end)
         if not days:
             raise UsageError(f"no day with SPX and VIX closes between {start} and {end}")
+        decided = range_decision_inputs(con, days, settings)
         totals = {"days": 0, "legs": 0, "positions": 0, "signals": 0, "states": 0, "orders": 0}
         bar = tqdm(total=len(days), unit="day", desc="backfill", disable=not progress)
+        marks = None
         try:
             for first in range(0, len(days), chunk_days):
                 chunk = days[first : first + chunk_days]
                 staged: dict[str, list] = {
-                    k: []
-                    for k in ("settlements", "legs", "positions", "books", "signals", "states")
+                    k: [] for k in ("legs", "positions", "books", "signals", "states")
                 }
                 with transaction(con):
                     for day in chunk:
-                        marks = _compute_marks(con, day, settings)
-                        decision = run_layers(con, day, settings, marks=marks)
+                        marks = _compute_marks(con, day, settings, previous=marks)
+                        decision = run_layers(
+                            con,
+                            day,
+                            settings,
+                            marks=marks,
+                            signals=decided.signals,
+                            states=decided.states_on(day),
+                        )
                         ids = record_orders(con, decision, backfill_run=run_id)
+                        _settle(con, pending_settlements(con, day))
                         signals, states = decision_rows(decision)
-                        staged["settlements"].append(pending_settlements(con, day))
                         staged["legs"].append(marks.legs.assign(as_of=day))
                         staged["positions"].append(position_rows(marks).assign(as_of=day))
                         staged["books"].append(pd.DataFrame([book_row(marks)]))

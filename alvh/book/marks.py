@@ -166,11 +166,13 @@ def mark_book(
     costs: CostModel | None = None,
     with_day_pnl: bool = True,
     vix_response: VixResponse | None = None,
+    previous: BookMarks | None = None,
 ) -> BookMarks:
     """Mark every open position at the close of `as_of` (method §4.1, §4.2, §4.6).
 
     `vix_response` is the §2.4 fit behind the model delta; by default fitted on the history
-    known at `as_of`.
+    known at `as_of`. `previous`: the book's marks of the session before (a backfill has just
+    made them), used for the day P&L instead of marking that day again.
     """
     params = params or ModelParams()
     costs = costs or CostModel()
@@ -211,7 +213,9 @@ def mark_book(
         "hedge_value": sum(m.value for m in hedge),
     }
     totals["theta"] += sum(m.theta for m in hedge)  # theta is dollars per day for every leg
-    day_pnl = _day_pnl(con, as_of, totals, settlements, params, costs) if with_day_pnl else None
+    day_pnl = (
+        _day_pnl(con, as_of, totals, settlements, params, costs, previous) if with_day_pnl else None
+    )
     assumptions = {
         "market": snapshot.assumptions(),
         "model": params.as_dict(),
@@ -279,15 +283,18 @@ def _liquidity_ratio(con, as_of, cash, hedge, condor, greeks, legs, costs) -> fl
     return (cash + liquidation) / owed if owed > 0 else None
 
 
-def _day_pnl(con, as_of: date, totals, settlements, params, costs) -> dict[str, float] | None:
+def _day_pnl(
+    con, as_of: date, totals, settlements, params, costs, before: BookMarks | None = None
+) -> dict[str, float] | None:
     """Day P&L per sleeve: the change in each sleeve's value plus its cash flows of the day
     (premiums, settlements, `settlements` being `as_of`'s pending ones); what remains of the
     equity change is the cash sleeve's interest."""
     previous = calendar.previous_trading_day(as_of)
-    try:
-        before = mark_book(con, previous, params, costs, with_day_pnl=False)
-    except UsageError:  # nothing to mark the day before (a data gap): no day P&L to show
-        return None
+    if before is None or before.as_of != previous:
+        try:
+            before = mark_book(con, previous, params, costs, with_day_pnl=False)
+        except UsageError:  # nothing to mark the day before (a data gap): no day P&L to show
+            return None
     flows = dict(
         con.execute(
             read_sql_statements("book/marks.sql")["flows_between"],

@@ -8,6 +8,7 @@ import json
 from datetime import date, timedelta
 
 import duckdb
+import pandas as pd
 
 from alvh.book.costs import CostModel
 from alvh.book.marks import BookMarks, mark_book
@@ -16,7 +17,12 @@ from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings
 from alvh.hedge.layers import Holding, LayerConfig, LayerDecision, decide, layer_state_history
 from alvh.hedge.orders import expire_unapproved, record_proposals
-from alvh.hedge.signals import SignalConfig, compute_signals, load_signal_inputs
+from alvh.hedge.signals import (
+    SignalConfig,
+    SignalHistory,
+    compute_signals,
+    load_signal_inputs,
+)
 from alvh.store import audit
 from alvh.store.warehouse import transaction
 
@@ -38,17 +44,24 @@ def run_layers(
     as_of: date,
     settings: Settings,
     marks: BookMarks | None = None,
+    signals: SignalHistory | None = None,
+    states: pd.Series | None = None,
 ) -> LayerDecision:
     """Compute one day's decision from the warehouse (no writes).
 
     `marks`: the book already marked for `as_of` with these settings (a daily run or backfill
-    that has just marked the day), so it is not marked a second time.
+    that has just marked the day), so it is not marked a second time. `signals` and `states`:
+    a signal history covering `as_of` and the day's layer-state row, computed once for a range
+    of days (`alvh.hedge.range_engine`), so a backfill does not recompute them every day.
     """
     signal_config, layer_config, costs = configs(settings)
     params = ModelParams()
-    inputs = load_signal_inputs(con, as_of, start=as_of - timedelta(days=SIGNAL_LOOKBACK_DAYS))
-    signals = compute_signals(inputs, signal_config)
-    states = layer_state_history(signals, layer_config).loc[str(as_of)]
+    if (signals is None) != (states is None):
+        raise ValueError("signals and states are passed together or not at all")
+    if signals is None:
+        start = as_of - timedelta(days=SIGNAL_LOOKBACK_DAYS)
+        signals = compute_signals(load_signal_inputs(con, as_of, start=start), signal_config)
+        states = layer_state_history(signals, layer_config).loc[str(as_of)]
     if marks is None:
         marks = mark_book(con, as_of, params, costs, with_day_pnl=False)
     elif marks.as_of != as_of:

@@ -1,0 +1,118 @@
+"""`alvh backfill` over a range stores exactly what the day-by-day step stores for each day
+(alvh.pipeline.backfill_step against book_and_hedge_step), on a real warehouse with a book that
+enters positions inside the window, has an SPX and a VIX expiry settle in it, and gets orders
+proposed."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from datetime import date
+
+import pytest
+
+from alvh import pipeline
+from alvh.core import calendar
+from alvh.core.settings import Settings
+from alvh.store.warehouse import connect, open_warehouse
+
+START, END = date(2026, 5, 20), date(2026, 8, 20)  # about three months of sessions
+JUNE_SPX = calendar.next_spx_expiry(date(2026, 5, 1), min_days=35)
+JUNE_VIX = calendar.next_vix_expiry(date(2026, 5, 1), min_days=30)
+BOOK = f"""\
+position_id,kind,expiry,quantity,entry_date,entry_price,put_long,put_short,call_short,call_long,strike
+IC-JUN,iron_condor,{JUNE_SPX},6,2026-05-01,9.5,6600,6700,7500,7600,
+IC-SEP,iron_condor,2026-09-18,10,2026-06-10,12.42,7200,7250,7900,7950,
+IC-OCT,iron_condor,2026-10-16,8,2026-07-01,14.7,7100,7150,8050,8100,
+VXC-JUN,vix_call,{JUNE_VIX},20,2026-05-01,1.1,,,,,15
+VXC-SEP,vix_call,2026-09-16,20,2026-07-01,0.89,,,,,23
+"""
+# every row the daily unit derives, in a stable order; created_at is the wall clock of the write
+STORED = {
+    "leg_marks": "SELECT * FROM leg_marks ORDER BY as_of, position_id, leg",
+    "position_marks": "SELECT * FROM position_marks ORDER BY as_of, position_id",
+    "book_marks": "SELECT * FROM book_marks ORDER BY as_of",
+    "settlements": "SELECT * FROM cash_ledger ORDER BY entry_id",
+    "signal_values": "SELECT * FROM signal_values ORDER BY as_of, signal",
+    "layer_states": "SELECT * FROM layer_states ORDER BY as_of, layer",
+    "orders": "SELECT * EXCLUDE (created_at, decided_at) FROM orders ORDER BY order_id",
+}
+
+
+def _home(snapshot_warehouse, path) -> Settings:
+    path.mkdir()
+    shutil.copy(snapshot_warehouse, path / "alvh.duckdb")
+    (path / "book.csv").write_text(BOOK)
+    con = open_warehouse(path / "alvh.duckdb")
+    try:
+        from alvh.book.positions import import_book
+
+        import_book(con, path / "book.csv", END)
+    finally:
+        con.close()
+    return Settings(home=path)
+
+
+def _same(mine, theirs) -> bool:
+    """Equal, floats to rounding: a rolling statistic summed from another window start can
+    differ in its last bits (1e-16 relative); JSON text is compared as the values it holds."""
+    if isinstance(mine, float) and isinstance(theirs, float):
+        return math.isclose(mine, theirs, rel_tol=1e-12, abs_tol=1e-12) or (
+            math.isnan(mine) and math.isnan(theirs)
+        )
+    if isinstance(mine, str) and isinstance(theirs, str) and mine[:1] in "{[" and mine != theirs:
+        try:
+            return _same(json.loads(mine), json.loads(theirs))
+        except ValueError:
+            return False
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        return mine.keys() == theirs.keys() and all(_same(mine[k], theirs[k]) for k in mine)
+    if isinstance(mine, list | tuple) and isinstance(theirs, list | tuple):
+        return len(mine) == len(theirs) and all(map(_same, mine, theirs))
+    return mine == theirs
+
+
+def _stored(settings: Settings) -> dict[str, list]:
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        return {table: con.execute(sql).fetchall() for table, sql in STORED.items()}
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def day_by_day(snapshot_warehouse, tmp_path_factory) -> dict[str, list]:
+    """The rows of `alvh run`'s book-and-hedge step run for each day of the window in turn."""
+    settings = _home(snapshot_warehouse, tmp_path_factory.mktemp("daily") / "home")
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        days = pipeline.marked_days(con, START, END)
+    finally:
+        con.close()
+    for day in days:
+        with pipeline.daily_run(day, settings) as run_id:
+            pipeline.book_and_hedge_step(run_id, day, settings)
+    return _stored(settings)
+
+
+def test_the_window_covers_entries_settlements_and_orders(day_by_day):
+    entered = {row[1] for row in day_by_day["position_marks"] if row[0] < date(2026, 6, 10)}
+    assert "IC-SEP" not in entered  # entered inside the window, not marked before its entry
+    assert {row[4] for row in day_by_day["settlements"]} >= {"IC-JUN", "VXC-JUN"}
+    assert day_by_day["orders"], "no order proposed in the window: the test would miss them"
+    assert len({row[0] for row in day_by_day["book_marks"]}) >= 60
+
+
+def test_backfill_stores_the_rows_of_the_day_by_day_step(snapshot_warehouse, tmp_path, day_by_day):
+    # chunks of 20 days: the VIX expiry settles on a chunk's last day, the SPX one on the
+    # next chunk's first, so settlements are seen both across and within chunks
+    settings = _home(snapshot_warehouse, tmp_path / "home")
+    with pipeline.daily_run(END, settings, kind="backfill") as run_id:
+        result = pipeline.backfill_step(run_id, START, END, settings, chunk_days=20)
+    filled = _stored(settings)
+    assert result.counts["days"] == len({row[0] for row in day_by_day["book_marks"]})
+    for table, rows in day_by_day.items():
+        assert len(filled[table]) == len(rows), table
+        for mine, theirs in zip(filled[table], rows, strict=True):
+            assert _same(mine, theirs), (table, mine, theirs)
