@@ -193,11 +193,15 @@ def _engine_inputs(settings: Settings):
     return ModelParams(), configs(settings)[2]
 
 
-def _compute_marks(con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings, previous=None):
+def _compute_marks(
+    con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings, **known: object
+):
+    """The day's marks; `known`: what a backfill already has for the day (`mark_book`'s
+    `previous`, `snapshot`, `vix_response`)."""
     from alvh.book.marks import mark_book
 
     params, costs = _engine_inputs(settings)
-    return mark_book(con, as_of, params, costs, previous=previous)
+    return mark_book(con, as_of, params, costs, **known)
 
 
 def book_and_hedge_step(
@@ -477,6 +481,8 @@ def backfill_step(
     from tqdm import tqdm
 
     from alvh.book.marks import pending_settlements
+    from alvh.book.scenarios import VixResponseHistory
+    from alvh.data.market_day import MarketPanel
     from alvh.hedge.day import decision_rows, record_orders, run_layers
     from alvh.hedge.range_engine import range_decision_inputs
 
@@ -486,6 +492,7 @@ def backfill_step(
         if not days:
             raise UsageError(f"no day with SPX and VIX closes between {start} and {end}")
         decided = range_decision_inputs(con, days, settings)
+        market, responses = MarketPanel(con, days), VixResponseHistory(con, days[-1])
         totals = {"days": 0, "legs": 0, "positions": 0, "signals": 0, "states": 0, "orders": 0}
         bar = tqdm(total=len(days), unit="day", desc="backfill", disable=not progress)
         marks = None
@@ -497,7 +504,14 @@ def backfill_step(
                 }
                 with transaction(con):
                     for day in chunk:
-                        marks = _compute_marks(con, day, settings, previous=marks)
+                        marks = _compute_marks(
+                            con,
+                            day,
+                            settings,
+                            previous=marks,
+                            snapshot=market.snapshot(day),
+                            vix_response=responses.fit(day),
+                        )
                         decision = run_layers(
                             con,
                             day,
@@ -507,7 +521,8 @@ def backfill_step(
                             states=decided.states_on(day),
                         )
                         ids = record_orders(con, decision, backfill_run=run_id)
-                        _settle(con, pending_settlements(con, day))
+                        if marks.assumptions["settlements_pending"]:
+                            _settle(con, pending_settlements(con, day))
                         signals, states = decision_rows(decision)
                         staged["legs"].append(marks.legs.assign(as_of=day))
                         staged["positions"].append(position_rows(marks).assign(as_of=day))

@@ -116,3 +116,33 @@ def test_backfill_stores_the_rows_of_the_day_by_day_step(snapshot_warehouse, tmp
         assert len(filled[table]) == len(rows), table
         for mine, theirs in zip(filled[table], rows, strict=True):
             assert _same(mine, theirs), (table, mine, theirs)
+
+
+def _snapshot_fields(snapshot) -> dict:
+    fields = dict(vars(snapshot))
+    futures = fields.pop("futures")
+    return {**fields, "futures": futures.to_dict("records")}
+
+
+@pytest.mark.parametrize("feed_stops", [None, date(2024, 6, 28)])
+def test_the_range_market_gives_each_day_what_load_market_reads(snapshot_copy, feed_stops):
+    from alvh.book.scenarios import VixResponseHistory, vix_response_fit
+    from alvh.data.market_day import MarketPanel, load_market
+
+    _, con = snapshot_copy
+    if feed_stops:  # a secondary feed that stopped: later days carry it beyond the lookback
+        con.execute(
+            "DELETE FROM observations WHERE series_id = 'VVIX' AND obs_date > ?", [feed_stops]
+        )
+    days = pipeline.marked_days(con, date(2008, 1, 2), END)
+    market, responses = MarketPanel(con, days), VixResponseHistory(con, END)
+    # the range's ends, a spread of days over 18 years, and a stretch with VIX futures quoted
+    sample = [days[0], days[-1], *days[:: len(days) // 25], *days[-300:-290]]
+    for day in sample:
+        mine, theirs = market.snapshot(day), load_market(con, day)
+        assert _same(
+            list(_snapshot_fields(mine).items()), list(_snapshot_fields(theirs).items())
+        ), day
+        assert responses.fit(day) == vix_response_fit(con, day), day
+    if feed_stops:
+        assert load_market(con, END).staleness["VVIX"] is None  # what the mask must reproduce

@@ -167,16 +167,21 @@ def mark_book(
     with_day_pnl: bool = True,
     vix_response: VixResponse | None = None,
     previous: BookMarks | None = None,
+    snapshot: MarketSnapshot | None = None,
 ) -> BookMarks:
     """Mark every open position at the close of `as_of` (method §4.1, §4.2, §4.6).
 
     `vix_response` is the §2.4 fit behind the model delta; by default fitted on the history
     known at `as_of`. `previous`: the book's marks of the session before (a backfill has just
-    made them), used for the day P&L instead of marking that day again.
+    made them), used for the day P&L instead of marking that day again. `snapshot`: `as_of`'s
+    market as `load_market` reads it, from a panel read once for a range of days.
     """
     params = params or ModelParams()
     costs = costs or CostModel()
-    snapshot = load_market(con, as_of)
+    if snapshot is None:
+        snapshot = load_market(con, as_of)
+    elif snapshot.as_of != as_of:
+        raise ValueError(f"market of {snapshot.as_of} passed to the marks of {as_of}")
     positions = open_positions(con, as_of)
     legs = build_legs(positions)
     greeks = leg_greeks(legs, snapshot, params)

@@ -265,6 +265,19 @@ def vix_response_fit(con, as_of: date) -> VixResponse:
     return fit_vix_response(panel["SPX"].dropna(), panel["VIX"].dropna())
 
 
+class VixResponseHistory:
+    """The SPX and VIX history read once (a backfill): `fit(day)` is `vix_response_fit(con,
+    day)`, each day's rows of the panel being those known at its close."""
+
+    def __init__(self, con, end: date) -> None:
+        self._panel = _spx_vix_history(con, end)
+
+    def fit(self, day: date) -> VixResponse:
+        """The §2.4 fit on the closes known by `day`."""
+        known = self._panel.loc[: pd.Timestamp(day)]
+        return fit_vix_response(known["SPX"].dropna(), known["VIX"].dropna())
+
+
 def history_inputs(con, as_of: date) -> tuple[VixResponse, pd.DataFrame]:
     """The §2.4 fit on history known by `as_of`, and the catalogue events' moves (§4.5)."""
     from alvh.data import known as history

@@ -37,6 +37,10 @@ SERIES_USED = (
 # applies) rather than carried forward.
 MAX_CARRY_SESSIONS = 5
 MONTHLY_MAX_CARRY_SESSIONS = 70
+# load_market's panel: the sessions before as_of it lays out, and how far before them it reads
+# observations to fill them
+MARKET_WINDOW_SESSIONS = 10
+MARKET_LOOKBACK_DAYS = 400
 
 
 @dataclass(frozen=True)
@@ -101,10 +105,18 @@ def load_market(con: duckdb.DuckDBPyConnection, as_of: date) -> MarketSnapshot:
     """Market inputs at the close of `as_of`; SPX and VIX must be observed that very day."""
     if not calendar.is_trading_day(as_of):
         raise UsageError(f"{as_of} is not an NYSE trading day")
-    start = calendar.add_trading_days(as_of, -10)
-    panel = history.daily_panel(con, list(SERIES_USED), as_of, start=start, lookback_days=400)
-    row = panel.values.iloc[-1]
-    stale = panel.stale_sessions().iloc[-1]
+    start = calendar.add_trading_days(as_of, -MARKET_WINDOW_SESSIONS)
+    panel = history.daily_panel(
+        con, list(SERIES_USED), as_of, start=start, lookback_days=MARKET_LOOKBACK_DAYS
+    )
+    futures = history.vix_futures(con, as_of, as_of)
+    return _snapshot(as_of, panel.values.iloc[-1], panel.stale_sessions().iloc[-1], futures)
+
+
+def _snapshot(
+    as_of: date, row: pd.Series, stale: pd.Series, futures: pd.DataFrame
+) -> MarketSnapshot:
+    """The snapshot from the day's panel row, its staleness and its VIX futures settlements."""
     for series in ("SPX", "VIX"):
         if not (np.isfinite(row[series]) and stale[series] == 0):
             raise UsageError(
@@ -127,7 +139,6 @@ def load_market(con: duckdb.DuckDBPyConnection, as_of: date) -> MarketSnapshot:
         q, q_source = dividend / price, "Shiller D/P"
     else:
         q, q_source = DEFAULT_DIVIDEND_YIELD, "default 1.5% (Shiller D/P missing or stale)"
-    futures = history.vix_futures(con, as_of, as_of)
     return MarketSnapshot(
         as_of=as_of,
         spx=float(row["SPX"]),
@@ -145,3 +156,37 @@ def load_market(con: duckdb.DuckDBPyConnection, as_of: date) -> MarketSnapshot:
         futures=futures.rename(columns={"trade_date": "date"}),
         staleness={k: (None if pd.isna(v) else int(v)) for k, v in stale.items()},
     )
+
+
+class MarketPanel:
+    """The market of every day in a range, read once (a backfill): `snapshot(day)` is what
+    `load_market(con, day)` returns, the panel's cells limited to what that call would read."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, days: list[date]) -> None:
+        start = calendar.add_trading_days(days[0], -MARKET_WINDOW_SESSIONS)
+        panel = history.daily_panel(
+            con, list(SERIES_USED), days[-1], start=start, lookback_days=MARKET_LOOKBACK_DAYS
+        )
+        self._values, self._dates = panel.values, panel.value_dates
+        self._stale = panel.stale_sessions()
+        futures = history.vix_futures(con, days[-1], days[0])
+        self._futures = {
+            day: frame.reset_index(drop=True) for day, frame in futures.groupby("trade_date")
+        }
+        self._no_futures = futures.iloc[0:0]
+
+    def snapshot(self, as_of: date) -> MarketSnapshot:
+        """`as_of`'s market, exactly as `load_market` reads it."""
+        if not calendar.is_trading_day(as_of):
+            raise UsageError(f"{as_of} is not an NYSE trading day")
+        when = pd.Timestamp(as_of)
+        row, stale = self._values.loc[when].copy(), self._stale.loc[when].copy()
+        # load_market reads observations from MARKET_LOOKBACK_DAYS before its window: an older
+        # value carried this far is one it would not see
+        first = calendar.add_trading_days(as_of, -MARKET_WINDOW_SESSIONS)
+        unseen = self._dates.loc[when] < pd.Timestamp(first) - pd.Timedelta(
+            days=MARKET_LOOKBACK_DAYS
+        )
+        row[unseen], stale[unseen] = np.nan, np.nan
+        futures = self._futures.get(when, self._no_futures)
+        return _snapshot(as_of, row, stale, futures)
