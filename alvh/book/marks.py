@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from alvh.book.costs import CostModel
+from alvh.book.market_quotes import MarketLegs, market_legs
 from alvh.book.positions import Position, open_positions
 from alvh.book.scenarios import model_leg_deltas, vix_response_fit
 from alvh.book.valuation import Legs, ModelParams, build_legs, leg_greeks, price_legs
@@ -56,6 +57,8 @@ class PositionMark:
     max_loss: float | None
     breakevens: tuple[float, float] | None
     model_delta: float  # $ per SPX point under the §4.4 dynamics (see the module docstring)
+    mark_source: str = "model"  # market | model | mixed: what its legs were marked at
+    model_mark: float | None = None  # the model's mark, beside a market one
 
     def as_json(self) -> dict[str, object]:
         out = asdict(self)
@@ -177,14 +180,18 @@ def mark_book(
     snapshot = load_market(con, as_of)
     positions = open_positions(con, as_of)
     legs = build_legs(positions)
-    greeks = leg_greeks(legs, snapshot, params)
+    # Legs quoted that day are marked at market (alvh.book.market_quotes); the VIX ±1 bumps
+    # and the model delta stay the model's: they are its dynamics, not a price.
+    market = market_legs(con, as_of, legs, snapshot, leg_greeks(legs, snapshot, params))
+    greeks = market.greeks
     bumped = price_legs(legs, snapshot, params, vix_shift=[1.0, -1.0], forwards=greeks.forwards)
     model_delta = np.zeros(len(legs))
     if len(legs):
         fit = vix_response or vix_response_fit(con, as_of)
         model_delta = model_leg_deltas(legs, snapshot, params, fit, greeks.forwards)
     marks = [
-        _position_mark(i, p, legs, greeks, bumped, model_delta) for i, p in enumerate(positions)
+        _position_mark(i, p, legs, greeks, bumped, model_delta, market)
+        for i, p in enumerate(positions)
     ]
 
     settlements = pending_settlements(con, as_of)
@@ -204,7 +211,9 @@ def mark_book(
         "vega_offset_ratio": (
             hedge_sensitivity / abs(condor_sensitivity) if condor_sensitivity else None
         ),
-        "liquidity_ratio": _liquidity_ratio(con, as_of, cash, hedge, condor, greeks, legs, costs),
+        "liquidity_ratio": _liquidity_ratio(
+            con, as_of, cash, hedge, condor, greeks, legs, costs, market
+        ),
         "cash": cash,
         "cash_interest": interest,
         "condor_value": sum(m.value for m in condor),
@@ -217,25 +226,42 @@ def mark_book(
         "model": params.as_dict(),
         "costs": costs.as_dict(),
         "vx_forward_sources": sorted(set(s for s in greeks.forwards.source if s)),
+        "legs_marked_at_market": int((market.source == "market").sum()),
         "settlements_pending": int(len(settlements)),
     }
     return BookMarks(
-        as_of, snapshot, marks, _legs_frame(positions, legs, greeks), totals, day_pnl, assumptions
+        as_of,
+        snapshot,
+        marks,
+        _legs_frame(positions, legs, greeks).assign(mark_source=market.source),
+        totals,
+        day_pnl,
+        assumptions,
     )
 
 
 def _position_mark(
-    index: int, position: Position, legs: Legs, greeks, bumped, model_delta: np.ndarray
+    index: int,
+    position: Position,
+    legs: Legs,
+    greeks,
+    bumped,
+    model_delta: np.ndarray,
+    market: MarketLegs,
 ) -> PositionMark:
     mine = np.flatnonzero(legs.position == index)
     units = legs.units[mine]
     scale = units * legs.quantity[mine] * MULTIPLIER
     mark = float((units * greeks.greeks.price[mine]).sum())
+    model_mark = float((units * market.model_price[mine]).sum())
+    sources = set(market.source[mine])
+    source = sources.pop() if len(sources) == 1 else "mixed"
     q = position.quantity
     dollars = _dollar_greeks(legs, greeks.greeks, mine)
     up, down = (bumped[:, mine] * units).sum(axis=1)
     if position.is_condor:
         mark, value = -mark, mark * MULTIPLIER * q  # cost to close one condor; a liability
+        model_mark = -model_mark
         pnl = (position.entry_price - mark) * MULTIPLIER * q
     else:
         value = mark * MULTIPLIER * q
@@ -256,16 +282,23 @@ def _position_mark(
         position.max_loss(),
         position.breakevens(),
         float((model_delta[mine] * scale).sum()),
+        source,
+        model_mark,
     )
 
 
-def _liquidity_ratio(con, as_of, cash, hedge, condor, greeks, legs, costs) -> float | None:
+def _liquidity_ratio(
+    con, as_of, cash, hedge, condor, greeks, legs, costs, market: MarketLegs
+) -> float | None:
     """§4.6: (cash + liquidation value of hedges) / (near-term condor max loss + pending hedge
-    premium); None when nothing is owed (the ratio is unbounded)."""
+    premium); None when nothing is owed (the ratio is unbounded). A quoted hedge liquidates at
+    its bid, others at the cost model's bid side of the mark."""
     vix_idx = np.flatnonzero(~legs.is_spx)
     liquidation = 0.0
     if len(vix_idx):
         bid_side, _ = costs.vix_call_fill(greeks.greeks.price[vix_idx], "sell")
+        quoted = np.isfinite(market.bid[vix_idx])
+        bid_side = np.where(quoted, market.bid[vix_idx], bid_side)
         liquidation = float((bid_side * legs.quantity[vix_idx] * MULTIPLIER).sum())
     horizon = np.datetime64(as_of, "D") + np.timedelta64(NEAR_TERM_DAYS, "D")
     near = sum(m.max_loss or 0.0 for m in condor if np.datetime64(m.expiry, "D") <= horizon)
