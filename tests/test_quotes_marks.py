@@ -86,3 +86,26 @@ def test_quoted_legs_are_marked_at_mid_and_each_position_says_which(con):
     assert np.allclose(repriced, legs["price"].to_numpy(), atol=1e-8)
     out = marks.as_json()["positions"][0]
     assert {"mark_source", "model_mark"} <= set(out)
+
+
+def test_the_report_section_shows_market_and_model_side_by_side(con):
+    from alvh.report.render import environment
+    from alvh.report.sections.model_vs_market import model_vs_market_section
+
+    template = environment().get_template("partials/model_vs_market.html.j2")
+    empty = model_vs_market_section(con, DAY)
+    assert empty["available"] is False
+    assert "No option quotes stored" in template.render(model_vs_market=empty, close="close")
+    import_quotes(con, FIXTURES / "cboe_quote_table_spx_2023-09-01_cut.csv", TODAY)
+    section = model_vs_market_section(con, DAY)
+    rows = {r["id"]: r for r in section["positions"]}
+    assert (rows["QUOTED"]["source"], rows["QUOTED"]["legs"]) == ("market", "4/4")
+    assert (rows["HALF"]["source"], rows["HEDGE"]["source"]) == ("mixed", "model")
+    marks = {p.position_id: p for p in mark_book(con, DAY).positions}
+    quoted = marks["QUOTED"]
+    assert float(rows["QUOTED"]["residual"]) == pytest.approx(
+        quoted.model_mark - quoted.mark, abs=0.006
+    )
+    assert section["buckets"] and section["overall"]["n"] != "0"
+    html = template.render(model_vs_market=section, close="close")
+    assert 'data-position="QUOTED"' in html and "vol points" in html

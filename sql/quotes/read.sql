@@ -46,3 +46,6 @@ SELECT * FROM final;
 
 -- @statement has_quotes
 SELECT count(*) FROM duckdb_tables() WHERE table_name = 'option_quotes';
+
+-- @statement count_day
+SELECT count(*) FROM option_quotes WHERE as_of = $as_of;
