@@ -16,6 +16,7 @@ the delta the scenario grid and the break-evens imply, and the one to hedge with
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -300,9 +301,17 @@ def _day_pnl(con, as_of: date, totals, settlements, params, costs) -> dict[str, 
         for row in pending.itertuples():
             sleeve = "condor" if kinds.get(row.position_id) == "iron_condor" else "hedge"
             flows[sleeve] = flows.get(sleeve, 0.0) + float(row.amount)
-    condor = totals["condor_value"] - before.totals["condor_value"] + flows.get("condor", 0.0)
-    hedge = totals["hedge_value"] - before.totals["hedge_value"] + flows.get("hedge", 0.0)
-    total = totals["value"] - before.totals["value"] - flows.get("external", 0.0)
+    return sleeve_pnl(totals, before.totals, flows)
+
+
+def sleeve_pnl(today: Mapping, before: Mapping, flows: Mapping) -> dict[str, float]:
+    """Day P&L per sleeve (method §4.1) from two days' book totals and the cash flows between
+    them: each sleeve's change in value plus its flows; deposits and withdrawals (`external`)
+    are not P&L; what remains of the equity change is the cash sleeve's interest. The one
+    rule for marks computed now and for marks the daily run stored."""
+    condor = today["condor_value"] - before["condor_value"] + flows.get("condor", 0.0)
+    hedge = today["hedge_value"] - before["hedge_value"] + flows.get("hedge", 0.0)
+    total = today["value"] - before["value"] - flows.get("external", 0.0)
     return {"condor": condor, "hedge": hedge, "cash": total - condor - hedge, "total": total}
 
 
