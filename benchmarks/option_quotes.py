@@ -1,0 +1,186 @@
+"""The shared real option quotes (../shared/data/option_chains/) as one frame, for the calibration.
+
+Imported by `fit_market_model.py` (a script's own directory is first on `sys.path`). The files
+are read from the shared folder at run time and never copied into the repository (their terms:
+PROVENANCE.md there). One row per option quote: as_of, root, expiry, strike, type (C/P), bid,
+ask, source (the file's name). Only files whose quotes are a close or a stated fixed time are
+read; the 2011 intraday snapshot is left out (its VIX would not be that moment's).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+
+def _chains_folder() -> Path:
+    """$ALVH_OPTION_CHAINS, else the nearest `shared/data/option_chains` above this script (the
+    repository's `../shared`, also from a worktree further down)."""
+    if os.environ.get("ALVH_OPTION_CHAINS"):
+        return Path(os.environ["ALVH_OPTION_CHAINS"])
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "shared/data/option_chains").is_dir():
+            return parent / "shared/data/option_chains"
+    raise SystemExit("no shared/data/option_chains folder found: set ALVH_OPTION_CHAINS")
+
+
+CHAINS = _chains_folder()
+COLUMNS = ["as_of", "root", "expiry", "strike", "type", "bid", "ask", "source"]
+
+# Quote-table downloads: the quote date is the session the download holds (PROVENANCE.md).
+QUOTE_TABLE_SESSIONS = {
+    "cboe_quote_table_spx_2020-09-04.dat": "2020-09-04",
+    "cboe_quote_table_spx_2022-01-07.csv": "2022-01-07",
+    "cboe_quote_table_spx_2022-02-04.csv": "2022-02-04",
+    "cboe_quote_table_spx_2023-04-14.csv": "2023-04-14",
+    "cboe_quote_table_spx_2023-05-05.csv": "2023-05-05",
+    "cboe_quote_table_spx_2023-09-01.csv": "2023-09-01",
+}
+_SYMBOL = re.compile(r"^(SPXW?|VIXW?)\d{6}[CP]\d{8}$")
+
+
+def _quote_table(path: Path, session: str) -> pd.DataFrame:
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("Expiration Date"))
+    raw = pd.read_csv(path, skiprows=header, header=0, dtype=str, encoding="utf-8-sig")
+    # call and put side by side: the put side's columns come back suffixed ".1"
+    frames = []
+    for kind, symbol, bid, ask in (("C", "Calls", "Bid", "Ask"), ("P", "Puts", "Bid.1", "Ask.1")):
+        side = pd.DataFrame(
+            {
+                "symbol": raw[symbol].str.strip(),
+                "expiry": pd.to_datetime(raw["Expiration Date"], format="mixed"),
+                "strike": pd.to_numeric(raw["Strike"], errors="coerce"),
+                "bid": pd.to_numeric(raw[bid], errors="coerce"),
+                "ask": pd.to_numeric(raw[ask], errors="coerce"),
+            }
+        )
+        side = side[side["symbol"].str.match(_SYMBOL, na=False)]
+        side["root"] = side["symbol"].str.extract(r"^([A-Z]+)")[0]
+        side["type"] = kind
+        frames.append(side)
+    out = pd.concat(frames, ignore_index=True)
+    out["as_of"] = pd.Timestamp(session)
+    return out
+
+
+def _hod_l2(path: Path) -> pd.DataFrame:
+    raw = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
+    raw.columns = [c.strip() for c in raw.columns]
+    return pd.DataFrame(
+        {
+            "as_of": pd.to_datetime(raw["quotedate"], format="%m/%d/%Y"),
+            "root": raw["underlying"].str.strip(),
+            "expiry": pd.to_datetime(raw["expiration"], format="%m/%d/%Y"),
+            "strike": raw["strike"].astype(float),
+            "type": raw["type"].str[0].str.upper(),
+            "bid": raw["bid"].astype(float),
+            "ask": raw["ask"].astype(float),
+        }
+    )
+
+
+def _datashop_1545(path: Path) -> pd.DataFrame:
+    raw = pd.read_csv(path, encoding="utf-8-sig")
+    return pd.DataFrame(
+        {
+            "as_of": pd.to_datetime(raw["quote_date"]),
+            "root": "SPXW",
+            "expiry": pd.to_datetime(raw["expiration"]),
+            "strike": raw["strike"].astype(float),
+            "type": raw["option_type"].str.upper(),
+            "bid": raw["bid_1545"].astype(float),
+            "ask": raw["ask_1545"].astype(float),
+        }
+    )
+
+
+def _side_by_side_chain(path: Path) -> pd.DataFrame:
+    raw = pd.read_csv(path, encoding="utf-8-sig")
+    frames = []
+    for kind, prefix in (("C", "Call"), ("P", "Put")):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "as_of": pd.to_datetime(raw["Date"]),
+                    "root": "SPXW",
+                    "expiry": pd.to_datetime(raw["ExpDate"]),
+                    "strike": raw["Strike"].astype(float),
+                    "type": kind,
+                    "bid": raw[f"{prefix}Bid"].astype(float),
+                    "ask": raw[f"{prefix}Ask"].astype(float),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _datashop_eod(path: Path) -> pd.DataFrame:
+    raw = pd.read_csv(path, encoding="utf-8-sig")
+    return pd.DataFrame(
+        {
+            "as_of": pd.to_datetime(raw["quote_date"]),
+            "root": raw["root"].str.strip(),
+            "expiry": pd.to_datetime(raw["expiration"]),
+            "strike": raw["strike"].astype(float),
+            "type": raw["option_type"].str.upper(),
+            "bid": raw["bid_eod"].astype(float),
+            "ask": raw["ask_eod"].astype(float),
+        }
+    )
+
+
+def spx_quotes(folder: Path = CHAINS) -> pd.DataFrame:
+    """Every SPX/SPXW quote of the shared files, one row per option and day."""
+    frames = []
+    for name, session in QUOTE_TABLE_SESSIONS.items():
+        frames.append(_quote_table(folder / name, session).assign(source=name))
+    for name, reader in (
+        ("hod_l2_spxw_2018-01-02_to_2018-02-28.csv", _hod_l2),
+        ("datashop_1545_spxw_2019-06-26.csv", _datashop_1545),
+        ("chain_spxw_2025-09-03_time-unknown.csv", _side_by_side_chain),
+    ):
+        frames.append(reader(folder / name).assign(source=name))
+    out = pd.concat([f[COLUMNS] for f in frames], ignore_index=True)
+    out = out[out["root"].isin(["SPX", "SPXW"])]
+    return out.dropna(subset=["strike", "bid", "ask"]).reset_index(drop=True)
+
+
+def vix_quotes(folder: Path = CHAINS) -> pd.DataFrame:
+    """The VIX option quotes at the close of 2016-06-01 (DataShop EOD Quotes)."""
+    name = "datashop_eod_quotes_vix_2016-06-01.csv"
+    out = _datashop_eod(folder / name).assign(source=name)[COLUMNS]
+    return out[out["root"] == "VIX"].reset_index(drop=True)
+
+
+def _with_inputs(quotes: pd.DataFrame, snapshot: Path) -> pd.DataFrame:
+    """Add tau (calendar days / 365), the 3-month T-bill rate known that day and the VIX family."""
+    q = quotes.copy()
+    q["tau"] = (q["expiry"] - q["as_of"]).dt.days / 365.0
+    rates = pd.read_csv(snapshot / "macro/DTB3.csv", parse_dates=["date"]).dropna()
+    rates = rates.set_index("date")["DTB3"]
+    days = rates.index.union(pd.DatetimeIndex(q["as_of"].unique()))
+    q["rate"] = rates.reindex(days).ffill().loc[q["as_of"]].to_numpy() / 100.0
+    vol = pd.read_csv(snapshot / "cboe_vol_indices_daily.csv", parse_dates=["date"])
+    family = vol[["date", "vix", "vix9d", "vix3m", "vix6m", "vvix"]]
+    return q.merge(family.rename(columns={"date": "as_of"}), on="as_of", how="inner")
+
+
+def spx_calibration_options(snapshot: Path, days: tuple[int, int] = (7, 60)) -> pd.DataFrame:
+    """SPX options of the shared files ready for `alvh.model.calibration` (7–60 days out).
+
+    Where a third-Friday expiry lists both roots, the AM-settled SPX is kept (the condor the
+    backtest sells); each option once per day.
+    """
+    from alvh.model.calibration import market_options
+
+    q = spx_quotes()
+    dte = (q["expiry"] - q["as_of"]).dt.days
+    q = q[(dte >= days[0]) & (dte <= days[1])]
+    has_spx = q.groupby(["as_of", "expiry"])["root"].transform(lambda r: (r == "SPX").any())
+    q = q[~has_spx | (q["root"] == "SPX")]
+    q = q.drop_duplicates(["as_of", "expiry", "strike", "type"])
+    return market_options(_with_inputs(q, snapshot))
