@@ -2,15 +2,15 @@
 
 Imported by `fit_market_model.py` (a script's own directory is first on `sys.path`). The files
 are read from the shared folder at run time and never copied into the repository (their terms:
-PROVENANCE.md there). One row per option quote: as_of, root, expiry, strike, type (C/P), bid,
-ask, source (the file's name). Only files whose quotes are a close or a stated fixed time are
-read; the 2011 intraday snapshot is left out (its VIX would not be that moment's).
+PROVENANCE.md there), through the product's quote importers where one reads the file. One row
+per option quote: as_of, root, expiry, strike, type (C/P), bid, ask, source (the file's name).
+Only files whose quotes are a close or a stated fixed time are read; the 2011 intraday snapshot
+is left out (its VIX would not be that moment's).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -30,72 +30,20 @@ def _chains_folder() -> Path:
 CHAINS = _chains_folder()
 COLUMNS = ["as_of", "root", "expiry", "strike", "type", "bid", "ask", "source"]
 
-# Quote-table downloads: the quote date is the session the download holds (PROVENANCE.md).
-QUOTE_TABLE_SESSIONS = {
-    "cboe_quote_table_spx_2020-09-04.dat": "2020-09-04",
-    "cboe_quote_table_spx_2022-01-07.csv": "2022-01-07",
-    "cboe_quote_table_spx_2022-02-04.csv": "2022-02-04",
-    "cboe_quote_table_spx_2023-04-14.csv": "2023-04-14",
-    "cboe_quote_table_spx_2023-05-05.csv": "2023-05-05",
-    "cboe_quote_table_spx_2023-09-01.csv": "2023-09-01",
-}
-_SYMBOL = re.compile(r"^(SPXW?|VIXW?)\d{6}[CP]\d{8}$")
-
-
-def _quote_table(path: Path, session: str) -> pd.DataFrame:
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
-    header = next(i for i, line in enumerate(lines) if line.startswith("Expiration Date"))
-    raw = pd.read_csv(path, skiprows=header, header=0, dtype=str, encoding="utf-8-sig")
-    # call and put side by side: the put side's columns come back suffixed ".1"
-    frames = []
-    for kind, symbol, bid, ask in (("C", "Calls", "Bid", "Ask"), ("P", "Puts", "Bid.1", "Ask.1")):
-        side = pd.DataFrame(
-            {
-                "symbol": raw[symbol].str.strip(),
-                "expiry": pd.to_datetime(raw["Expiration Date"], format="mixed"),
-                "strike": pd.to_numeric(raw["Strike"], errors="coerce"),
-                "bid": pd.to_numeric(raw[bid], errors="coerce"),
-                "ask": pd.to_numeric(raw[ask], errors="coerce"),
-            }
-        )
-        side = side[side["symbol"].str.match(_SYMBOL, na=False)]
-        side["root"] = side["symbol"].str.extract(r"^([A-Z]+)")[0]
-        side["type"] = kind
-        frames.append(side)
-    out = pd.concat(frames, ignore_index=True)
-    out["as_of"] = pd.Timestamp(session)
-    return out
-
-
-def _hod_l2(path: Path) -> pd.DataFrame:
-    raw = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
-    raw.columns = [c.strip() for c in raw.columns]
-    return pd.DataFrame(
-        {
-            "as_of": pd.to_datetime(raw["quotedate"], format="%m/%d/%Y"),
-            "root": raw["underlying"].str.strip(),
-            "expiry": pd.to_datetime(raw["expiration"], format="%m/%d/%Y"),
-            "strike": raw["strike"].astype(float),
-            "type": raw["type"].str[0].str.upper(),
-            "bid": raw["bid"].astype(float),
-            "ask": raw["ask"].astype(float),
-        }
-    )
-
-
-def _datashop_1545(path: Path) -> pd.DataFrame:
-    raw = pd.read_csv(path, encoding="utf-8-sig")
-    return pd.DataFrame(
-        {
-            "as_of": pd.to_datetime(raw["quote_date"]),
-            "root": "SPXW",
-            "expiry": pd.to_datetime(raw["expiration"]),
-            "strike": raw["strike"].astype(float),
-            "type": raw["option_type"].str.upper(),
-            "bid": raw["bid_1545"].astype(float),
-            "ask": raw["ask_1545"].astype(float),
-        }
-    )
+# Read by the product's importers (`alvh.data.quotes.read_quotes`): name, root for files without
+# one. The 2011 intraday snapshot is not a close and is left out.
+IMPORTED = (
+    ("cboe_quote_table_spx_2020-09-04.dat", None),
+    ("cboe_quote_table_spx_2022-01-07.csv", None),
+    ("cboe_quote_table_spx_2022-02-04.csv", None),
+    ("cboe_quote_table_spx_2023-04-14.csv", None),
+    ("cboe_quote_table_spx_2023-05-05.csv", None),
+    ("cboe_quote_table_spx_2023-09-01.csv", None),
+    ("hod_l2_spxw_2018-01-02_to_2018-02-28.csv", None),
+    ("datashop_1545_spxw_2019-06-26.csv", "SPXW"),
+)
+# A side-by-side chain no importer reads (no underlying, time not stated): read here.
+SIDE_BY_SIDE = "chain_spxw_2025-09-03_time-unknown.csv"
 
 
 def _side_by_side_chain(path: Path) -> pd.DataFrame:
@@ -118,42 +66,17 @@ def _side_by_side_chain(path: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _datashop_eod(path: Path) -> pd.DataFrame:
-    raw = pd.read_csv(path, encoding="utf-8-sig")
-    return pd.DataFrame(
-        {
-            "as_of": pd.to_datetime(raw["quote_date"]),
-            "root": raw["root"].str.strip(),
-            "expiry": pd.to_datetime(raw["expiration"]),
-            "strike": raw["strike"].astype(float),
-            "type": raw["option_type"].str.upper(),
-            "bid": raw["bid_eod"].astype(float),
-            "ask": raw["ask_eod"].astype(float),
-        }
-    )
-
-
 def spx_quotes(folder: Path = CHAINS) -> pd.DataFrame:
     """Every SPX/SPXW quote of the shared files, one row per option and day."""
+    from alvh.data.quotes.reader import read_quotes
+
     frames = []
-    for name, session in QUOTE_TABLE_SESSIONS.items():
-        frames.append(_quote_table(folder / name, session).assign(source=name))
-    for name, reader in (
-        ("hod_l2_spxw_2018-01-02_to_2018-02-28.csv", _hod_l2),
-        ("datashop_1545_spxw_2019-06-26.csv", _datashop_1545),
-        ("chain_spxw_2025-09-03_time-unknown.csv", _side_by_side_chain),
-    ):
-        frames.append(reader(folder / name).assign(source=name))
+    for name, root in IMPORTED:
+        frames.append(read_quotes(folder / name, root=root).frame.assign(source=name))
+    frames.append(_side_by_side_chain(folder / SIDE_BY_SIDE).assign(source=SIDE_BY_SIDE))
     out = pd.concat([f[COLUMNS] for f in frames], ignore_index=True)
     out = out[out["root"].isin(["SPX", "SPXW"])]
     return out.dropna(subset=["strike", "bid", "ask"]).reset_index(drop=True)
-
-
-def vix_quotes(folder: Path = CHAINS) -> pd.DataFrame:
-    """The VIX option quotes at the close of 2016-06-01 (DataShop EOD Quotes)."""
-    name = "datashop_eod_quotes_vix_2016-06-01.csv"
-    out = _datashop_eod(folder / name).assign(source=name)[COLUMNS]
-    return out[out["root"] == "VIX"].reset_index(drop=True)
 
 
 def _with_inputs(quotes: pd.DataFrame, snapshot: Path) -> pd.DataFrame:
