@@ -107,3 +107,25 @@ def spx_calibration_options(snapshot: Path, days: tuple[int, int] = (7, 60)) -> 
     q = q[~has_spx | (q["root"] == "SPX")]
     q = q.drop_duplicates(["as_of", "expiry", "strike", "type"])
     return market_options(_with_inputs(q, snapshot))
+
+
+VIX_FILE = "datashop_eod_quotes_vix_2016-06-01.csv"
+
+
+def vix_calibration_options(snapshot: Path, days: tuple[int, int] = (7, 200)) -> pd.DataFrame:
+    """The VIX options of the 2016-06-01 close (DataShop EOD), with the same-expiry VX settlement
+    as `vx_settle` beside the parity forward that `market_options` finds."""
+    from alvh.data.quotes.reader import read_quotes
+    from alvh.model.calibration import market_options
+
+    q = read_quotes(CHAINS / VIX_FILE).frame
+    q = q[q["root"] == "VIX"].assign(source=VIX_FILE)
+    dte = (q["expiry"] - q["as_of"]).dt.days
+    options = market_options(_with_inputs(q[(dte >= days[0]) & (dte <= days[1])], snapshot))
+    futures = pd.read_csv(
+        snapshot / "vix_futures_contracts_daily.csv.gz", parse_dates=["date", "expiry"]
+    )
+    futures = futures[futures["date"].isin(options["as_of"].unique())]
+    settle = futures.set_index(["date", "expiry"])["settle"]
+    keys = pd.MultiIndex.from_frame(options[["as_of", "expiry"]])
+    return options.assign(vx_settle=settle.reindex(keys).to_numpy())

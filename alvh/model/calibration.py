@@ -31,6 +31,8 @@ __all__ = [
     "market_options",
     "parity_forward",
     "surface_vol",
+    "vix_option_errors",
+    "fit_vix_level_tenor",
 ]
 
 PARITY_STRIKES = 6  # strikes nearest the money whose parity forwards are pooled (median)
@@ -256,3 +258,35 @@ def fit_surface(
     return SurfaceFit(
         _unpack(sol.x, start), float(sol.cost), len(options), int(slices.max() + 1), n_condors
     )
+
+
+def vix_option_errors(
+    options: pd.DataFrame, vvix: float, multiplier: float, skew: mm.VixSkew
+) -> np.ndarray:
+    """Model − market vol (vol points) of VIX options (`market_options` of one day's VIX quotes,
+    their parity forward being the same-expiry future), §2.3 vol with these settings."""
+    model = mm.vix_option_vol(
+        options["strike"].to_numpy(float),
+        options["forward"].to_numpy(float),
+        options["tau"].to_numpy(float),
+        vvix,
+        vvix_multiplier=multiplier,
+        skew=skew,
+    )
+    return 100.0 * (model - options["market_iv"].to_numpy(float))
+
+
+def fit_vix_level_tenor(
+    options: pd.DataFrame, vvix: float, multiplier: float, skew: mm.VixSkew
+) -> float:
+    """`VixSkew.level_tenor` that best fits the calls of `options` (least squares, vol points),
+    the other settings held (the one-month level stays the VXTH calibration)."""
+    from scipy.optimize import minimize_scalar
+
+    calls = options[options["type"] == "C"]
+
+    def cost(elasticity: float) -> float:
+        errors = vix_option_errors(calls, vvix, multiplier, replace(skew, level_tenor=elasticity))
+        return float(np.sum(errors**2))
+
+    return float(minimize_scalar(cost, bounds=(-1.0, 0.5), method="bounded").x)

@@ -783,6 +783,10 @@ class VixSkew:
     width: float = 1.0
     max_total_slope: float = 0.3
     anchor: str = "delta30"
+    # The level's term structure beyond one month: L·(τ/30 d)^level_tenor for τ in 30 d..1 y
+    # (flat below 30 d, where the VXTH calibration sits). Fitted on the 2016-06-01 VIX option
+    # quotes (docs/market-model.md): 0 would price a six-month call ~25 % too rich in vol.
+    level_tenor: float = -0.1719
 
     def __post_init__(self) -> None:
         if not (self.slope >= 0 and self.width > 0 and self.slope * self.width < 1.0):
@@ -816,6 +820,9 @@ def vix_option_vol(
     vv = _arr(vvix)
     level = np.where(np.isfinite(vv), vvix_multiplier * vv / 100.0, default)
     tau = _arr(tau)
+    if sk.level_tenor:
+        months = np.clip(tau * DAYS_PER_YEAR, _VIX_WINDOW_DAYS, DAYS_PER_YEAR) / _VIX_WINDOW_DAYS
+        level = level * months**sk.level_tenor
     with np.errstate(divide="ignore", invalid="ignore"):
         total = level * np.sqrt(np.maximum(tau, 0.0))
         b = np.where(total > 0, np.minimum(sk.slope, sk.max_total_slope / total), sk.slope)
