@@ -147,3 +147,40 @@ def test_the_shipped_defaults_are_the_calibrated_surface_and_arbitrage_free_at_h
         for call in (True, False):
             px = bsm_price(5000.0, strikes, 1.0, 0.04, 0.015, vol, call)
             assert mm.strike_arbitrage(strikes, px, call)["n_breaches"] == 0
+
+
+VIX_SLICE = (
+    Path(__file__).parent / "fixtures/option_chains/datashop_eod_quotes_vix_2016-06-01_cut.csv"
+)
+
+
+def test_vix_options_parity_forward_is_the_future_and_longer_calls_carry_less_vol():
+    frame = read_quotes(VIX_SLICE).frame
+    frame = frame[frame["root"] == "VIX"].copy()
+    frame["tau"] = (frame["expiry"] - frame["as_of"]).dt.days / 365.0
+    frame = frame[frame["tau"] * 365 >= 7].assign(rate=0.0027)
+    options = cal.market_options(frame)
+    forwards = options.groupby("expiry")["forward"].first()
+    # the bundled VX settlements of 2016-06-01 for the June and July contracts
+    settle = pd.Series({pd.Timestamp("2016-06-15"): 15.275, pd.Timestamp("2016-07-20"): 17.525})
+    np.testing.assert_allclose(forwards.loc[settle.index], settle, atol=0.03)
+    flat = mm.VixSkew(level_tenor=0.0)
+    fitted = cal.fit_vix_level_tenor(options, 78.93, 1.2, flat)
+    assert fitted < -0.02  # the 49-day calls are cheaper in vol than the flat level says
+    calls = options[options["type"] == "C"]
+    before = np.abs(cal.vix_option_errors(calls, 78.93, 1.2, flat)).sum()
+    after = np.abs(cal.vix_option_errors(calls, 78.93, 1.2, replace(flat, level_tenor=fitted)))
+    assert after.sum() < before
+
+
+def test_vix_level_term_structure_is_flat_to_a_month_then_a_power_of_the_tenor():
+    skew = mm.VixSkew(level_tenor=-0.2)
+    days = np.array([7.0, 20.0, 30.0, 60.0, 180.0, 365.0, 700.0])
+    forward = 20.0
+    vol = mm.vix_option_vol(forward, forward, days / 365, 100.0, skew=replace(skew, anchor="atm"))
+    no_term = mm.VixSkew(anchor="atm", level_tenor=0.0)
+    flat = mm.vix_option_vol(forward, forward, days / 365, 100.0, skew=no_term)
+    ratio = vol / flat
+    np.testing.assert_allclose(ratio[:3], 1.0)
+    np.testing.assert_allclose(ratio[3:6], (days[3:6] / 30) ** -0.2)
+    assert ratio[6] == pytest.approx(ratio[5])  # held beyond a year
