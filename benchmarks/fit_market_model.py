@@ -152,7 +152,8 @@ def durrleman_sweep():
 
 def spx_section(vol: pd.DataFrame) -> None:
     with section("§2.1 SPX skew: fit to the reference points (1 month, VIX 15, atm_ratio 0.85)"):
-        fit = market.fit_skew_to_reference()
+        # the reference fit keeps the call-wing floor it was made with (0.70), not the calibration's
+        fit = market.fit_skew_to_reference(base=replace(market.SkewParams(), floor=0.70))
         p = fit.params
         c_call = float(p.shape(30 / 365, 15.0)[2])
         m_vertex = -p.s / (2 * c_call)
