@@ -12,7 +12,17 @@ Exit codes: 0 success, 1 unexpected, 2 usage, 3 bad input data, 4 environment pr
 
 from __future__ import annotations
 
-from alvh.cli import audit, backtest, book, flows, hedge, quotes, report, warehouse  # noqa: F401
+from alvh.cli import (  # noqa: F401  (one command group a line: each registers on the app)
+    approvers,
+    audit,
+    backtest,
+    book,
+    flows,
+    hedge,
+    quotes,
+    report,
+    warehouse,
+)
 from alvh.cli.app import app
 from alvh.cli.process import _exit_without_teardown, entry_point, main
 
