@@ -65,16 +65,9 @@ def market_legs(
     tau = (legs.expiry[at] - np.datetime64(as_of, "D")).astype(float) / DAYS_PER_YEAR
     strike, call, spx = legs.strike[at], legs.is_call[at], legs.is_spx[at]
     vol = np.full(len(at), np.nan)
+    s, r, q = snapshot.spx, snapshot.rate, snapshot.dividend_yield
     if spx.any():
-        vol[spx] = implied_vol_bsm(
-            mid[spx],
-            snapshot.spx,
-            strike[spx],
-            tau[spx],
-            snapshot.rate,
-            snapshot.dividend_yield,
-            call[spx],
-        ).vol
+        vol[spx] = implied_vol_bsm(mid[spx], s, strike[spx], tau[spx], r, q, call[spx]).vol
     forward = model.underlying[at]
     if (~spx).any():
         vol[~spx] = implied_vol_black76(
@@ -87,15 +80,7 @@ def market_legs(
     arrays = {k: getattr(model.greeks, k).copy() for k in fields}
     vols = model.vol.copy()
     if spx.any():
-        g = bsm_greeks(
-            snapshot.spx,
-            strike[spx],
-            tau[spx],
-            snapshot.rate,
-            snapshot.dividend_yield,
-            vol[spx],
-            call[spx],
-        )
+        g = bsm_greeks(s, strike[spx], tau[spx], r, q, vol[spx], call[spx])
         for k in fields:
             arrays[k][at[spx]] = getattr(g, k)
     if (~spx).any():
