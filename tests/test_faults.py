@@ -720,3 +720,31 @@ def test_a_sigkill_at_any_point_leaves_a_warehouse_that_reaches_the_same_content
                 "(SELECT count(*) FROM ingest_runs WHERE status = 'running')"
             ).fetchone()[0]
         assert left_running == 0, kill_at
+
+
+# ---------------------------------------------------------------------------------------------
+# a weekend or holiday is exit 2 on every command that takes a day, before any work starts
+
+DAY_COMMANDS = [
+    ("layers", "--as-of", "{day}"),
+    ("book", "show", "--as-of", "{day}"),
+    ("data", "status", "--as-of", "{day}"),
+    ("ingest", "--source", "snapshot", "--as-of", "{day}"),
+    ("report", "--as-of", "{day}"),
+    ("email", "--as-of", "{day}"),
+    ("history", "--as-of", "{day}"),
+    ("run", "--no-email", "--as-of", "{day}"),
+    ("backfill", "--start", "{day}", "--end", "{day}"),
+]
+
+
+@pytest.mark.parametrize("day", ["2026-08-22", "2025-12-25"])  # a Saturday, Christmas
+@pytest.mark.parametrize("command", DAY_COMMANDS, ids=lambda c: " ".join(c[:2]))
+def test_a_weekend_or_holiday_is_exit_2_on_every_command(
+    command, day, small_warehouse, monkeypatch, capsys
+):
+    args = [part.format(day=day) for part in command]
+    code, err = alvh_in_process(monkeypatch, capsys, small_warehouse, *args)
+    assert code == 2, err
+    line = one_clear_line(err)
+    assert "not an NYSE trading day" in line or "holds no NYSE trading day" in line

@@ -80,6 +80,12 @@ def backfill_command(
     mode = ingest_mode(source)
     if first > last:
         raise UsageError(f"--start {first} is after --end {last}")
+    from alvh.core import calendar
+
+    if len(calendar.trading_days(first, last)) == 0:  # before Prefect starts, as --as-of is
+        raise UsageError(
+            f"--start {first} to --end {last} holds no NYSE trading day (weekend or holiday)"
+        )
     current_settings()  # a bad setting is exit 2 here, before Prefect starts
     result = run_once(first, last, source=mode, reports=reports, wait_seconds=wait)
     typer.echo("\n".join(summary_lines(result)))
