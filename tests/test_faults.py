@@ -748,3 +748,31 @@ def test_a_weekend_or_holiday_is_exit_2_on_every_command(
     assert code == 2, err
     line = one_clear_line(err)
     assert "not an NYSE trading day" in line or "holds no NYSE trading day" in line
+
+
+def test_the_orchestrators_traceback_of_an_explained_failure_is_dropped_not_the_record():
+    """`alvh run` explains a full disk in one line; Prefect's task log keeps its line but not
+    the 40-line traceback. A bug (unexpected error) keeps its traceback."""
+    import errno
+    import io
+    import logging
+
+    from alvh.cli.process import quiet_known_tracebacks
+
+    logger = logging.getLogger("prefect.test_faults_probe")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        quiet_known_tracebacks()
+        for exc in (OSError(errno.ENOSPC, "No space left on device"), KeyError("a bug")):
+            try:
+                raise exc
+            except Exception:
+                logger.error("Task run failed with exception: %r", exc, exc_info=True)
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert text.count("Task run failed with exception") == 2
+    assert text.count("Traceback") == 1 and "KeyError" in text.split("Traceback")[1]
