@@ -48,7 +48,7 @@ from pydantic import SecretStr
 
 from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings
-from alvh.store import audit
+from alvh.store import anchor, audit
 from alvh.store.warehouse import transaction
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,8 @@ def build_message(
     message["Message-ID"] = make_msgid("alvh-" + summary["as_of"], domain=domain)
     message["X-ALVH-As-Of"] = summary["as_of"]
     message["X-ALVH-Content-Hash"] = report.content_hash
+    if summary.get("audit_head"):
+        message["X-ALVH-Audit-Head"] = summary["audit_head"]
     message.set_content(render(EMAIL_TEXT_TEMPLATE, context))
     message.add_alternative(render(EMAIL_HTML_TEMPLATE, context), subtype="html")
     message.add_attachment(
@@ -277,6 +279,8 @@ def send_summary(
         from alvh.report.context import summary_context
 
         summary = summary_context(con, as_of, settings)
+    # the chain's head as sent: the mailbox keeps a copy no warehouse edit can reach
+    summary = {**summary, "audit_head": anchor.head_text(con)}
     recipients = recipients_of(settings)
 
     credentials = SmtpCredentials()

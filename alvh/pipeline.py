@@ -34,7 +34,7 @@ from alvh.core.calendar import today_in_new_york
 from alvh.core.errors import UsageError
 from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings, load_settings
-from alvh.store import runs
+from alvh.store import anchor, runs
 from alvh.store.warehouse import connect, transaction
 
 BACKFILL_CHUNK_DAYS = 20
@@ -386,6 +386,8 @@ def audit_step(
             details["layers"] = {k: v["state"] for k, v in r.facts["layers"].items()}
     with connect(settings.warehouse_path) as con:
         head = runs.finish(con, run_id, as_of, status, message[:2000], details)
+    # the head also goes outside the warehouse, where a rewritten chain cannot follow it
+    anchor.append(settings.audit_anchor_file, head, as_of=as_of, run_id=run_id)
     return RunResult(run_id, as_of, status, exit_code, message, list(results), head)
 
 

@@ -107,7 +107,9 @@ def sweep_command(
     elapsed = time.perf_counter() - started
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out / "sweep.csv", index=False)
+        from alvh.core.csvsafe import write_csv
+
+        write_csv(table, out / "sweep.csv")
     if as_json:
         typer.echo(table.to_json(orient="records", indent=2))
         return

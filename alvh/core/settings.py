@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
+    BaseModel,
+    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -39,6 +41,21 @@ DEFAULT_FRED_URL_TEMPLATE = "https://fred.stlouisfed.org/graph/fredgraph.csv?id=
 URL_PLACEHOLDERS = {"cboe_url_template": "symbol", "fred_url_template": "series"}
 # Secrets come from the environment or a Prefect block (interface.md), never from the file.
 ENVIRONMENT_ONLY = ("smtp_password",)
+
+
+class ApprovalSettings(BaseModel):
+    """How orders are approved (issue 15): signed by registered keys, or by typed names."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # auto: signed once any approver key is registered ('alvh approvers add'), names before;
+    # names: a solo trader's typed names (refused once keys exist: they would bypass them);
+    # signed: keys required even before the first one is registered.
+    mode: Literal["auto", "names", "signed"] = "auto"
+    # A fill further than this fraction of the order's limit price (and more than
+    # price_tolerance_points) from it needs `orders execute --force`, which is audited.
+    price_tolerance: float = Field(default=0.5, gt=0, le=10)
+    price_tolerance_points: float = Field(default=0.1, ge=0, le=100)
 
 
 def _home_from_env() -> Path:
@@ -85,14 +102,20 @@ class Settings(BaseSettings):
     # Approvals (method §6.5): k of m named approvers before an order may be executed.
     approvers: list[str] = Field(default_factory=lambda: ["risk-manager"], min_length=1)
     approvals_required: int = Field(default=1, ge=1)
+    approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
+
+    # The audit chain's heads, appended after every run outside the warehouse (issue 15);
+    # default $ALVH_HOME/audit-anchors.log. Point it at another disk or mount.
+    audit_anchor_path: Path | None = None
 
     # Method parameters, as TOML tables [signals], [layers], [costs]; each key overrides one
     # default of alvh.hedge.signals.SignalConfig, alvh.hedge.layers.LayerConfig,
     # alvh.book.costs.CostModel,
     # and unknown keys are refused there. Reports print the values in force.
-    # int | float keeps a TOML integer an integer, so `roll_days = 7.9` can be told from 7.
+    # int | float keeps a TOML integer an integer, so `roll_days = 7.9` can be told from 7;
+    # [layers] also takes switches (true / false).
     signals: dict[str, int | float] = Field(default_factory=dict)
-    layers: dict[str, int | float] = Field(default_factory=dict)
+    layers: dict[str, bool | int | float] = Field(default_factory=dict)
     costs: dict[str, int | float] = Field(default_factory=dict)
 
     # Staleness: a series is flagged stale past this many trading days (by frequency).
@@ -138,6 +161,10 @@ class Settings(BaseSettings):
     @property
     def warehouse_path(self) -> Path:
         return self.home / "alvh.duckdb"
+
+    @property
+    def audit_anchor_file(self) -> Path:
+        return self.audit_anchor_path or self.home / "audit-anchors.log"
 
     @property
     def snapshot_path(self) -> Path:
