@@ -143,7 +143,9 @@ class _TransferWatch:
         self._timer.cancel()
 
 
-class _WatchedHTTPConnection(http.client.HTTPConnection):
+class _WatchedConnection:
+    """An HTTP(S) connection that hands its socket to the transfer's watch once connected."""
+
     def __init__(self, *args, watch: _TransferWatch, **kwargs):
         super().__init__(*args, **kwargs)
         self._watch = watch
@@ -153,14 +155,12 @@ class _WatchedHTTPConnection(http.client.HTTPConnection):
         self._watch.attach(self.sock)
 
 
-class _WatchedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args, watch: _TransferWatch, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._watch = watch
+class _WatchedHTTPConnection(_WatchedConnection, http.client.HTTPConnection):
+    pass
 
-    def connect(self) -> None:
-        super().connect()
-        self._watch.attach(self.sock)
+
+class _WatchedHTTPSConnection(_WatchedConnection, http.client.HTTPSConnection):
+    pass
 
 
 class _WatchedHTTPHandler(urllib.request.HTTPHandler):
