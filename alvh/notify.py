@@ -18,18 +18,21 @@ Secrets: the password comes from `ALVH_SMTP_PASSWORD` (a `SecretStr`) or from a 
 `EmailServerCredentials` block named by `ALVH_SMTP_BLOCK`. It is only ever handed to
 `smtplib.login`; every text this module writes, logs or returns is scrubbed of it.
 
-Prefect: `alvh` never imports Prefect at module level (architecture.md). The block lookup is a
-function the caller may pass in (`credentials_loader`; the flows layer does); without one,
-`load_prefect_email_block` below imports `prefect_email` lazily, inside that function only — the
-one place the domain library touches Prefect, and only when a block is configured.
+Prefect: `alvh` never imports Prefect (architecture.md). Reading a block is the Prefect layer's
+job (`flows/credentials.py`, package prefect-email, an optional extra); the caller passes it in
+as `credentials_loader` — the daily flow and `alvh email` do. Without a loader a configured
+block is a delivery failure that says so, never an import of Prefect from here.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import smtplib
+import socket
 import ssl
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -45,12 +48,13 @@ from pydantic import SecretStr
 
 from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings
-from alvh.store import audit
+from alvh.store import anchor, audit
 from alvh.store.warehouse import transaction
 
 log = logging.getLogger(__name__)
 
-SMTP_TIMEOUT_SECONDS = 20.0
+SMTP_TIMEOUT_SECONDS = 20.0  # each read, and each conversation as a whole
+DELIVERY_SECONDS_PER_TIMEOUT = 1.5  # every attempt of one delivery together: 30 s by default
 MAX_ATTEMPTS = 10
 MAX_BACKOFF_SECONDS = 30.0
 SECURITY_MODES = ("starttls", "ssl", "none")
@@ -95,26 +99,6 @@ class Delivery:
 
 class _Permanent(Exception):
     """A failure that retrying will not fix."""
-
-
-def load_prefect_email_block(name: str) -> SmtpCredentials:
-    """Read a Prefect `EmailServerCredentials` block (package prefect-email).
-
-    The one place `alvh` touches Prefect, imported here and only here, and only when
-    `ALVH_SMTP_BLOCK` is set and the caller passed no loader of its own.
-    """
-    from prefect_email import EmailServerCredentials  # lazy: see the module docstring
-
-    block = EmailServerCredentials.load(name)
-    server = block.smtp_server
-    host = getattr(server, "value", server)
-    smtp_type = getattr(block.smtp_type, "name", str(block.smtp_type)).upper()
-    security = {"SSL": "ssl", "STARTTLS": "starttls", "INSECURE": "none"}.get(smtp_type)
-    port = block.smtp_port or getattr(block.smtp_type, "value", None)
-    password = block.password
-    if password is not None and not isinstance(password, SecretStr):
-        password = SecretStr(str(password))
-    return SmtpCredentials(block.username or None, password, host or None, port, security)
 
 
 def _secret_forms(secret: str | None, user: str | None) -> list[str]:
@@ -166,6 +150,8 @@ def build_message(
     message["Message-ID"] = make_msgid("alvh-" + summary["as_of"], domain=domain)
     message["X-ALVH-As-Of"] = summary["as_of"]
     message["X-ALVH-Content-Hash"] = report.content_hash
+    if summary.get("audit_head"):
+        message["X-ALVH-Audit-Head"] = summary["audit_head"]
     message.set_content(render(EMAIL_TEXT_TEMPLATE, context))
     message.add_alternative(render(EMAIL_HTML_TEMPLATE, context), subtype="html")
     message.add_attachment(
@@ -186,13 +172,50 @@ def _transport(
     timeout: float,
     ssl_context: ssl.SSLContext | None,
 ) -> dict[str, Any]:
+    """One SMTP conversation, bounded as a whole by `timeout` (and each read by it too): a
+    server answering every 8 s once kept a run waiting 65 s."""
+    cut = threading.Event()
+    args = (message, recipients, sender, host, port, security, username, password, timeout)
+    try:
+        return _conversation(*args, ssl_context, cut)
+    except (OSError, smtplib.SMTPException) as exc:
+        if cut.is_set():
+            raise TimeoutError(f"the SMTP conversation took longer than {timeout:g} s") from exc
+        raise
+
+
+def _cut_off(client: smtplib.SMTP, cut: threading.Event) -> None:
+    """End a conversation past its time: shutting the socket ends any read blocked on it."""
+    cut.set()
+    if client.sock is not None:
+        with contextlib.suppress(OSError):
+            client.sock.shutdown(socket.SHUT_RDWR)
+
+
+def _conversation(
+    message: EmailMessage,
+    recipients: tuple[str, ...],
+    sender: str,
+    host: str,
+    port: int,
+    security: str,
+    username: str | None,
+    password: SecretStr | None,
+    timeout: float,
+    ssl_context: ssl.SSLContext | None,
+    cut: threading.Event,
+) -> dict[str, Any]:
     """One SMTP conversation; raises `_Permanent` for failures a retry will not fix."""
     context = ssl_context or ssl.create_default_context()
+    watchdog: threading.Timer | None = None
     try:
         if security == "ssl":
             client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
         else:
             client = smtplib.SMTP(host, port, timeout=timeout)
+        watchdog = threading.Timer(timeout, _cut_off, [client, cut])
+        watchdog.daemon = True
+        watchdog.start()
         with client:
             client.ehlo()
             if security == "starttls":
@@ -225,6 +248,9 @@ def _transport(
         if 400 <= exc.smtp_code < 500:
             raise ConnectionError(f"temporary SMTP error {exc.smtp_code} {text}") from None
         raise _Permanent(f"SMTP error {exc.smtp_code} {text}") from None
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
 
 
 def send_summary(
@@ -253,6 +279,8 @@ def send_summary(
         from alvh.report.context import summary_context
 
         summary = summary_context(con, as_of, settings)
+    # the chain's head as sent: the mailbox keeps a copy no warehouse edit can reach
+    summary = {**summary, "audit_head": anchor.head_text(con)}
     recipients = recipients_of(settings)
 
     credentials = SmtpCredentials()
@@ -260,14 +288,20 @@ def send_summary(
     block_problem = None
     # The block is read when it has something to add: the password, or the server itself.
     if settings.smtp_block and (settings.smtp_password is None or not settings.smtp_host):
-        loader = credentials_loader or load_prefect_email_block
-        try:
-            credentials = loader(settings.smtp_block)
-        except Exception as exc:  # any failure to read the block is a delivery failure
+        if credentials_loader is None:
             block_problem = (
-                f"cannot read the Prefect block {settings.smtp_block!r} "
-                f"({type(exc).__name__}: {exc})"
+                f"ALVH_SMTP_BLOCK names the Prefect block {settings.smtp_block!r}, which only the "
+                "Prefect layer reads (flows/credentials.py): send through 'alvh run' or "
+                "'alvh email', or set ALVH_SMTP_HOST, ALVH_SMTP_USER and ALVH_SMTP_PASSWORD"
             )
+        else:
+            try:
+                credentials = credentials_loader(settings.smtp_block)
+            except Exception as exc:  # any failure to read the block is a delivery failure
+                block_problem = (
+                    f"cannot read the Prefect block {settings.smtp_block!r} "
+                    f"({type(exc).__name__}: {exc})"
+                )
     password = settings.smtp_password or credentials.password
     username = settings.smtp_user or credentials.username
     secrets = _secret_forms(password.get_secret_value() if password else None, username)
@@ -309,7 +343,12 @@ def send_summary(
         channel = "smtp"
         status, detail = "failed", ""
         limit = max(1, min(int(attempts), MAX_ATTEMPTS))
+        give_up_at = time.monotonic() + DELIVERY_SECONDS_PER_TIMEOUT * timeout
         for tries in range(1, limit + 1):
+            left = give_up_at - time.monotonic()
+            if left <= 0:
+                detail += f"; gave up: {DELIVERY_SECONDS_PER_TIMEOUT * timeout:g} s spent"
+                break
             try:
                 refused = _transport(
                     message,
@@ -320,7 +359,7 @@ def send_summary(
                     security,
                     username,
                     password,
-                    timeout,
+                    min(timeout, left),
                     ssl_context,
                 )
             except _Permanent as exc:

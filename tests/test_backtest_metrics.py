@@ -107,3 +107,14 @@ def test_claim_check_verdicts():
     assert out["drawdown_saved_per_1pct_cost"] == pytest.approx(0.065 / 0.01)
     dd["alvh"] = dd["unhedged"] * 0.9
     assert claim_check(dd, events, "alvh", 0.01, EventRules())["verdict"] == "below"
+
+
+def test_one_drawdown_rule_for_gaps_and_books_below_zero():
+    # The report's curves and the backtest share drawdown_series: a missing close stays
+    # missing and does not move the peak; a book worth less than nothing has no ratio drawdown.
+    dd = m.drawdown_series(np.array([100.0, np.nan, 80.0, 120.0, 90.0]))
+    assert np.isnan(dd[1])
+    np.testing.assert_allclose(dd[[0, 2, 3, 4]], [0.0, -0.2, 0.0, -0.25])
+    np.testing.assert_array_equal(m.drawdown_series(np.array([-50.0, -80.0, -20.0])), 0.0)
+    deepest = m.max_drawdown(np.array([100.0, np.nan, 80.0, 120.0, 90.0]))
+    assert (deepest.depth, deepest.peak, deepest.trough) == (-0.25, 3, 4)

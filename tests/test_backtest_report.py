@@ -16,7 +16,7 @@ from test_cli import run_alvh
 
 from alvh.backtest import BacktestConfig, load_inputs, run_backtest
 from alvh.backtest.report import backtest_context, write_backtest_report
-from alvh.report.context import percent
+from alvh.report.formatting import percent
 
 START = date(2015, 1, 2)
 VARIANTS = ("unhedged", "l1", "alvh")

@@ -367,12 +367,26 @@ def test_a_credentials_block_supplies_the_login(home, certificate):
     assert PASSWORD not in repr(loader("again"))
 
 
+def test_a_block_without_the_prefect_layer_fails_and_says_what_to_set(home):
+    """The library never reads a Prefect block itself: without a loader the delivery fails
+    with the settings to use instead, and nothing imports Prefect."""
+    import sys
+
+    _, con, report = home
+    settings = settings_for(home, smtp_password=None, smtp_block="alvh-mail")
+    before = {m for m in sys.modules if m.startswith("prefect_email")}
+    delivery = send_summary(con, DAY, settings, report, attempts=1, sleep=lambda s: None)
+    assert delivery.status == "failed"
+    assert "flows/credentials.py" in delivery.detail and "ALVH_SMTP_HOST" in delivery.detail
+    assert {m for m in sys.modules if m.startswith("prefect_email")} == before
+
+
 def test_the_prefect_block_is_mapped_without_leaking(monkeypatch):
     """load_prefect_email_block turns an EmailServerCredentials block into our credentials
     (the block's `load` is stubbed: no Prefect server in this test)."""
     from prefect_email import EmailServerCredentials  # a dependency: must import
 
-    from alvh.notify import load_prefect_email_block
+    from flows.credentials import load_prefect_email_block
 
     block = EmailServerCredentials(
         username=USER, password=PASSWORD, smtp_server="mail.example.test", smtp_type="SSL"
@@ -475,3 +489,25 @@ def test_the_password_from_the_environment_is_never_written_anywhere(
         assert PASSWORD not in repr(rows), table
     con.execute("CHECKPOINT")
     assert PASSWORD.encode() not in Path(settings.warehouse_path).read_bytes()
+
+
+def test_the_email_and_the_report_footer_carry_the_audit_chain_head(home):
+    """Issue 15: copies of the chain's head outside the warehouse, in every email and report."""
+    import re
+
+    from alvh.store import audit
+
+    _, con, report = home
+    stored = dict(con.execute("SELECT seq, hash FROM audit_log").fetchall())
+    footer = re.search(
+        r"Audit chain head when this report was written: row (\d+), sha-256 ([0-9a-f]{64})",
+        report.html.read_text("utf-8"),
+    )
+    assert footer and stored[int(footer[1])] == footer[2]
+    seq, digest = audit.head(con)
+    delivery = send_summary(con, DAY, settings_for(home, smtp_host=None), report)
+    message = parse(delivery.eml_path.read_bytes())
+    assert message["X-ALVH-Audit-Head"] == f"row {seq}, sha-256 {digest}"
+    for part in ("plain", "html"):
+        body = message.get_body((part,)).get_content()
+        assert f"row {seq}, sha-256 {digest}" in body, part

@@ -200,7 +200,7 @@ def test_the_html_is_self_contained(rendered):
 def test_stored_rows_are_what_the_report_shows(home, rendered):
     _, con = home
     _, html = rendered
-    from alvh.report.context import money
+    from alvh.report.formatting import money
 
     assert "from the rows the daily run stored" in html
     value = con.execute("SELECT value FROM book_marks WHERE as_of = ?", [DAY]).fetchall()[0][0]
@@ -385,7 +385,9 @@ def test_the_books_own_history_is_used_when_it_is_long_enough(tmp_path):
 
     from alvh.core import calendar
     from alvh.core.settings import Settings
-    from alvh.report.context import MIN_BOOK_HISTORY_SESSIONS, DayBook, Footnotes, _equity
+    from alvh.report.day import DayBook, Footnotes
+    from alvh.report.sections.equity import MIN_BOOK_HISTORY_SESSIONS
+    from alvh.report.sections.equity import equity_section as _equity
     from alvh.store.warehouse import open_warehouse
 
     settings = Settings(home=tmp_path)
@@ -422,7 +424,8 @@ def test_the_books_own_history_is_used_when_it_is_long_enough(tmp_path):
 
 
 def test_a_liquidity_ratio_below_one_is_flagged():
-    from alvh.report.context import DayBook, DayDecision, Footnotes, _summary
+    from alvh.report.day import DayBook, DayDecision, Footnotes
+    from alvh.report.sections.summary import summary_section as _summary
 
     totals = dict.fromkeys(
         (
@@ -467,7 +470,8 @@ def test_layer_and_signal_switches_are_changes_with_their_reason():
 
 def test_the_banner_names_items_the_snapshot_served_when_live_publishers_failed(tmp_path):
     from alvh.core.settings import Settings
-    from alvh.report.context import Footnotes, _header
+    from alvh.report.day import Footnotes
+    from alvh.report.sections.header import header_section as _header
     from alvh.store.warehouse import open_warehouse
 
     settings = Settings(home=tmp_path)
@@ -500,7 +504,8 @@ def test_the_banner_names_items_the_snapshot_served_when_live_publishers_failed(
 def test_the_header_names_the_ingest_run_that_served_the_day_not_a_later_one(tmp_path):
     """Re-rendering a day after later ingest runs gives the same header (content hash)."""
     from alvh.core.settings import Settings
-    from alvh.report.context import Footnotes, _header
+    from alvh.report.day import Footnotes
+    from alvh.report.sections.header import header_section as _header
     from alvh.store.warehouse import open_warehouse
 
     settings = Settings(home=tmp_path)

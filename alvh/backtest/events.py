@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from alvh.backtest.metrics import drawdown_series
 from alvh.book.scenarios import event_catalogue
 
 __all__ = [
@@ -149,9 +150,7 @@ def event_drawdowns(
     The running peak starts at the close before the window opens, so a fall that began before
     the event does not count, and one that begins inside it counts in full.
     """
-    return _per_event(
-        equity, dates, events, lambda w: float(np.min(w / np.maximum.accumulate(w) - 1.0))
-    )
+    return _per_event(equity, dates, events, lambda w: float(np.nanmin(drawdown_series(w))))
 
 
 def event_losses(

@@ -177,6 +177,11 @@ def sortino_ratio(
 def drawdown_series(equity: np.ndarray) -> np.ndarray:
     """Drawdown at each close: equity over its running peak, minus one (≤ 0).
 
+    The one drawdown rule of the product (backtest metrics and events, the report's curves and
+    charts). A missing close (NaN) stays NaN and does not move the peak; while the running peak
+    is not positive (a book whose value went below zero) the drawdown is 0, not a ratio of
+    negative numbers.
+
     Parameters
     ----------
     equity : array of float
@@ -185,12 +190,15 @@ def drawdown_series(equity: np.ndarray) -> np.ndarray:
     Returns
     -------
     array of float
-        ``equity / maximum.accumulate(equity) - 1``.
+        ``equity / fmax.accumulate(equity) - 1``.
     """
     e = np.asarray(equity, dtype=float)
     if e.size == 0:
         return np.zeros(0)
-    return e / np.maximum.accumulate(e) - 1.0
+    peak = np.fmax.accumulate(e)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(peak > 0, e / peak - 1.0, 0.0)
+    return np.where(np.isfinite(e), out, np.nan)
 
 
 class Drawdown(NamedTuple):
@@ -220,11 +228,11 @@ def max_drawdown(equity: np.ndarray) -> Drawdown:
     empyrical.stats.max_drawdown.
     """
     dd = drawdown_series(equity)
-    if dd.size == 0 or dd.min() >= 0:
+    if dd.size == 0 or not np.nanmin(dd, initial=0.0) < 0:
         return Drawdown(0.0, 0, 0)
-    trough = int(np.argmin(dd))
+    trough = int(np.nanargmin(dd))
     e = np.asarray(equity, dtype=float)
-    peak = int(np.argmax(e[: trough + 1]))
+    peak = int(np.nanargmax(e[: trough + 1]))
     return Drawdown(float(dd[trough]), peak, trough)
 
 

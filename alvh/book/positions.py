@@ -20,6 +20,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from alvh.book.id_rules import position_id_problem
+from alvh.book.limits import (
+    FileTooLarge,
+    parse_quantity,
+    read_book_bytes,
+    recorded_problems,
+    value_problem,
+)
 from alvh.core import calendar
 from alvh.core.errors import BadInputError
 from alvh.core.resources import bundled_dir, read_sql_statements
@@ -134,6 +142,9 @@ def _parse_row(line: int, row: dict[str, str], today: date, origin: str):
         if not math.isfinite(value):
             problem(column, "not_finite", "not a finite number")
             return None
+        if broken := value_problem(column, value):
+            problem(column, *broken)
+            return None
         return value
 
     def day(column: str) -> date | None:
@@ -151,17 +162,16 @@ def _parse_row(line: int, row: dict[str, str], today: date, origin: str):
         problem("position_id", "too_long", f"longer than {MAX_ID_LENGTH} characters")
     elif _CONTROL.search(position_id):
         problem("position_id", "control_character", "contains a control character")
+    elif broken := position_id_problem(position_id):
+        problem("position_id", *broken)
 
     kind = text("kind")
     if kind not in KINDS:
         problem("kind", "unknown_kind", f"must be one of {', '.join(KINDS)}")
 
-    quantity_text = text("quantity")
-    quantity = None
-    if not re.fullmatch(r"\+?\d+", quantity_text) or int(quantity_text) <= 0:
-        problem("quantity", "positive_integer", "must be a positive whole number of contracts")
-    else:
-        quantity = int(quantity_text)
+    quantity, broken = parse_quantity(text("quantity"))
+    if broken:
+        problem("quantity", *broken)
 
     expiry, entry_date = day("expiry"), day("entry_date")
     entry_price = number("entry_price", required=True)
@@ -237,9 +247,13 @@ def parse_book_file(path: Path, today: date) -> tuple[list[Position], list[Probl
     """All positions of a book file, or the problems that refuse it (never half of it)."""
     origin = str(path)
     try:
-        content = path.read_bytes().decode("utf-8-sig")
+        content = read_book_bytes(path).decode("utf-8-sig")
     except FileNotFoundError as exc:
         raise BadInputError(f"{origin}: no such file") from exc
+    except FileTooLarge as exc:
+        return [], [Problem(0, "", "file_too_large", "", f"{origin}: {exc} (rule: file_too_large)")]
+    except OSError as exc:
+        raise BadInputError(f"{origin}: cannot be read as a book file ({exc.strerror})") from exc
     except UnicodeDecodeError:
         return [], [
             Problem(0, "", "not_utf8", "", f"{origin}: not a UTF-8 text file (rule: not_utf8)")
@@ -325,8 +339,8 @@ def import_book(
         problems = _conflicts(con, positions, str(path), sql)
     frame = _positions_frame(positions)
     if problems:
-        _record_refusal(con, import_id, str(path), problems, sql)
-        shown = "\n  ".join(p.message for p in problems[:20])
+        _record_refusal(con, import_id, str(path), recorded_problems(problems), sql)
+        shown = "\n  ".join(p.message for p in recorded_problems(problems[:20]))
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         raise BadInputError(
             f"book file refused, nothing imported ({len(problems)} problem(s)):\n  {shown}{more}"

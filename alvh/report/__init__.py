@@ -91,7 +91,7 @@ def simulated_history(con: duckdb.DuckDBPyConnection, as_of: date, settings: Set
     Returns None while `alvh.backtest` offers no usable entry point; the report then shows the
     book's own history with a note instead of inventing numbers.
     """
-    from alvh.report.context import simulate_recent
+    from alvh.report.sections.equity import simulate_recent
 
     return simulate_recent(con, as_of, settings)
 
@@ -147,8 +147,11 @@ def build_report(
         "pdf_bytes": len(pdf),
         "generated_at": result.generated_at,
         "run_id": run_id,
+        # the email summary of exactly this rendering: a later `alvh email` (or the run's email
+        # step in another process) sends what the attached PDF shows, not a recomputation
+        "summary": result.summary,
     }
-    atomic_write(result.manifest, json.dumps(manifest, indent=2).encode("utf-8"))
+    atomic_write(result.manifest, json.dumps(manifest, indent=2, default=str).encode("utf-8"))
     timings["total"] = time.perf_counter() - started
     return result
 
@@ -168,4 +171,5 @@ def existing_report(settings: Settings, as_of: date) -> ReportResult | None:
         int(data["pages"]),
         int(data.get("pdf_bytes", pdf_path.stat().st_size)),
         data.get("generated_at", ""),
+        data.get("summary"),
     )

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from alvh.backtest.metrics import drawdown_series
 from alvh.report.svg import (
     Box,
     Figure,
@@ -180,7 +181,7 @@ def equity_chart(
     x = as_datetimes(dates)
     hedged = np.asarray(hedged, dtype=float)
     unhedged = np.asarray(unhedged, dtype=float)
-    drawdowns = [_drawdown(series) for series in (hedged, unhedged)]
+    drawdowns = [drawdown_series(series) for series in (hedged, unhedged)]
     size = 7.0
     top_lo, top_hi = data_range(hedged, unhedged)
     top_ticks = nice_ticks(top_lo, top_hi, 6)
@@ -241,14 +242,6 @@ def equity_chart(
             rotate=-12.0,
         )
     return fig.svg()
-
-
-def _drawdown(series: np.ndarray) -> np.ndarray:
-    """series / running peak − 1 (0 while the peak is not positive); NaN stays NaN."""
-    peak = np.fmax.accumulate(series) if len(series) else series
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(peak > 0, series / peak - 1.0, 0.0)
-    return np.where(np.isfinite(series), out, np.nan)
 
 
 def percent_axis(value: float, _pos=None) -> str:
