@@ -45,7 +45,7 @@ def run_layers(
     that has just marked the day), so it is not marked a second time.
     """
     signal_config, layer_config, costs = configs(settings)
-    params = ModelParams()
+    params = ModelParams.from_mapping(settings.model)
     inputs = load_signal_inputs(con, as_of, start=as_of - timedelta(days=SIGNAL_LOOKBACK_DAYS))
     signals = compute_signals(inputs, signal_config)
     states = layer_state_history(signals, layer_config).loc[str(as_of)]
