@@ -317,3 +317,58 @@ def test_l2_covers_the_absolute_condor_sensitivity(snapshot_con, sign):
     (order,) = [o for o in decision.orders if o.layer == "L2"]
     assert order.quantity == int(np.ceil(0.40 * 5_000.0 / per_call))
     assert decision.plan.targets["L2"].target == pytest.approx(2_000.0)
+
+
+COUNT_STORED = {
+    "signal_values": "SELECT count(*) FROM signal_values",
+    "layer_states": "SELECT count(*) FROM layer_states",
+    "orders": "SELECT count(*) FROM orders",
+    "audit_log": "SELECT count(*) FROM audit_log",
+}
+
+
+def _counts(path):
+    from alvh.store.warehouse import connect
+
+    con = connect(path, read_only=True)
+    try:
+        return {t: con.execute(sql).fetchall()[0][0] for t, sql in COUNT_STORED.items()}
+    finally:
+        con.close()
+
+
+def test_layers_dry_run_shows_the_day_and_stores_nothing(snapshot_copy):
+    from test_cli import run_alvh
+
+    settings, con = snapshot_copy
+    _book(settings, con, "IC-AUG,iron_condor,2024-08-16,10,2024-07-19,9.50,5150,5200,5750,5800,")
+    con.close()
+    home, path = settings.home, settings.warehouse_path
+    before = _counts(path)
+    looked = run_alvh("layers", "--as-of", "2024-08-05", "--json", "--dry-run", home=home)
+    assert looked.returncode == 0, looked.stderr
+    assert _counts(path) == before  # nothing written, nothing expired, nothing audited
+    text = run_alvh("layers", "--as-of", "2024-08-05", "--dry-run", home=home)
+    assert text.returncode == 0 and "dry run: nothing stored" in text.stdout
+    assert _counts(path) == before
+    # The same day stored: the decision shown was the one a stored run makes.
+    stored = run_alvh("layers", "--as-of", "2024-08-05", "--json", home=home)
+    assert stored.returncode == 0, stored.stderr
+    assert json.loads(looked.stdout) == json.loads(stored.stdout)
+    assert json.loads(stored.stdout)["orders"]  # L2 proposes on the day: the view was not empty
+    after = _counts(path)
+    assert (
+        after["layer_states"] == before["layer_states"] + 3 and after["orders"] > before["orders"]
+    )
+
+
+@pytest.mark.parametrize("day", ["2024-08-03", "2024-07-04"])  # a Saturday, Independence Day
+def test_layers_on_a_weekend_or_holiday_is_a_usage_error(snapshot_copy, day):
+    from test_cli import run_alvh
+
+    settings, con = snapshot_copy
+    con.close()
+    for extra in ((), ("--dry-run",)):
+        result = run_alvh("layers", "--as-of", day, *extra, home=settings.home)
+        assert result.returncode == 2, (day, extra, result.stderr)
+        assert day in result.stderr and "Traceback" not in result.stderr
