@@ -372,3 +372,28 @@ def test_layers_on_a_weekend_or_holiday_is_a_usage_error(snapshot_copy, day):
         result = run_alvh("layers", "--as-of", day, *extra, home=settings.home)
         assert result.returncode == 2, (day, extra, result.stderr)
         assert day in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_approved_sale_awaiting_execution_is_pending_not_held(snapshot_copy):
+    # Issue 12 item 4: an approved close not yet executed is on its way out of the book — the
+    # next day neither counts its contracts as held nor proposes to sell them again.
+    from alvh.hedge.orders import approve
+
+    settings, con = snapshot_copy
+    _book(
+        settings,
+        con,
+        "IC-JUL,iron_condor,2017-07-21,20,2017-06-16,2.10,2300,2325,2500,2525,",
+        "VX-JUL,vix_call,2017-07-19,5,2017-06-16,0.80,,,,,12",
+    )
+    first = run_layers(con, date(2017, 7, 13), settings)
+    assert first.layers["L1"].state == ACTIVE and first.layers["L1"].held_contracts == 5
+    ids = save_decision(con, first)
+    ((close_id, close),) = [
+        (i, o) for i, o in zip(ids, first.orders, strict=True) if o.action == "close"
+    ]
+    assert close.position_id == "VX-JUL" and close.quantity == 5  # the L1 roll, 6 days out
+    approve(con, close_id, "risk-manager", settings)
+    later = run_layers(con, date(2017, 7, 14), settings)
+    assert [o for o in later.orders if o.action == "close"] == []
+    assert later.layers["L1"].held_contracts == 0

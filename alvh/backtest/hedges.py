@@ -453,11 +453,12 @@ def simulate_variant(
         plan = plan_day(book, calls, offer, config, sizing, enabled)
         decisions.append((t, plan))
         parts: dict[int, list[tuple[str, float, str]]] = {}
+        rule: dict[int, str] = {}
         for sale in plan.sales:
             parts.setdefault(sale.key, []).append((sale.action, sale.quantity, sale.reason))
+            rule[sale.key] = sale.rule
         for lot, lot_parts in parts.items():
-            signal = "S4" if any(a == "monetise" or "L3" in r for a, _, r in lot_parts) else "S1"
-            sell(t, lot, signal, lot_parts)
+            sell(t, lot, "S4" if rule[lot] == "L3" else "S1", lot_parts)
         for layer, (wanted, _left, allowed) in plan.caps.items():
             capped.append((t, layer, wanted, allowed))
         for purchase in plan.purchases:

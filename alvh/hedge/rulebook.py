@@ -168,6 +168,7 @@ class Sale:
     action: str  # "roll_sell" | "monetise"
     reason: str
     group: str | None = None
+    rule: str = "L1"  # the layer whose rule sells: L1 (roll near expiry) or L3
 
 
 @dataclass(frozen=True)
@@ -270,8 +271,8 @@ def plan_day(
         purchases.append(Purchase(layer, quantity, reason, group))
         return quantity
 
-    def sell(call: HeldCall, quantity: float, action: str, reason: str, group=None) -> None:
-        sales.append(Sale(call.key, call.layer, quantity, action, reason, group))
+    def sell(call: HeldCall, quantity: float, action: str, reason: str, group=None, rule="L1"):
+        sales.append(Sale(call.key, call.layer, quantity, action, reason, group, rule))
         sold_keys.add(call.key)
 
     # L1 base protection (§6.1): roll within roll_days of expiry, top up to l1_pct · R / (100 F).
@@ -343,7 +344,7 @@ def plan_day(
                 sold = min(sold, q - max(need_rest, 0.0))
             if sizing.whole:
                 sold = float(math.floor(sold + 1e-9))
-            if sold <= (0.0 if sizing.whole else sizing.tolerance * q * 1e-3):
+            if sold <= 1e-9:
                 l3_note = "winners held: L1 / L2 need their cover"
                 continue
             rest = q - sold
@@ -355,19 +356,13 @@ def plan_day(
                 "monetise",
                 f"L3 monetise {config.l3_monetize_fraction:.0%}: worth "
                 f"{c.mark / c.entry_price:.1f}× cost in the spike",
+                rule="L3",
             )
             l3_sold += sold
             if rest > 0:
                 group = f"l3roll-{c.key}"
-                sales.append(
-                    Sale(
-                        c.key,
-                        c.layer,
-                        rest,
-                        "roll_sell",
-                        "L3 roll the rest to ~30-delta at the new F",
-                        group,
-                    )
+                sell(
+                    c, rest, "roll_sell", "L3 roll the rest to ~30-delta at the new F", group, "L3"
                 )
                 buy("L3", rest, f"L3 roll of {c.key} to today's ~30-delta call", group)
     held_winners = _total(winners)
