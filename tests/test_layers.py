@@ -397,3 +397,29 @@ def test_an_approved_sale_awaiting_execution_is_pending_not_held(snapshot_copy):
     later = run_layers(con, date(2017, 7, 14), settings)
     assert [o for o in later.orders if o.action == "close"] == []
     assert later.layers["L1"].held_contracts == 0
+
+
+def test_order_prices_sit_on_the_005_tick(snapshot_copy):
+    # Issue 12 item 4: a limit price a broker accepts; purchases round up, sales down.
+    from alvh.hedge.layers import on_tick
+
+    settings, con = snapshot_copy
+    settings = settings.model_copy(update={"layers": {"l3_monetize": True}})
+    _book(
+        settings,
+        con,
+        "VX-AUG,vix_call,2024-08-21,20,2024-07-19,0.60,,,,,17",
+        "IC-AUG,iron_condor,2024-08-16,10,2024-07-19,9.50,5150,5200,5750,5800,",
+    )
+    decision = run_layers(con, date(2024, 8, 5), settings)
+    assert {o.action for o in decision.orders} == {"open", "close"}
+    for o in decision.orders:
+        assert abs(o.price * 20 - round(o.price * 20)) < 1e-9, o
+    opened = [o for o in decision.orders if o.action == "open"]
+    assert all(o.price >= decision.instrument.price for o in opened)
+    assert all(o.price - decision.instrument.price < 0.05 for o in opened)
+    assert on_tick(1.234, 0.05, "buy") == 1.25 and on_tick(1.234, 0.05, "sell") == 1.2
+    assert on_tick(1.25, 0.05, "buy") == on_tick(1.25, 0.05, "sell") == 1.25
+    assert decision.budget["proposed"] == pytest.approx(
+        sum(o.quantity * (o.price * 100 + 1.0) for o in opened)
+    )
