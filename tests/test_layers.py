@@ -169,9 +169,9 @@ def test_more_vix_never_ends_a_spike_window_early():
             assert _spike_window(bumped, s4, 0.8)[0][day], (day, vix[day], bumped[day])
 
 
-def test_more_vix_keeps_l3_active_in_the_decision(snapshot_copy):
-    settings, con = snapshot_copy
-    # Monetisation is off by default (docs/engine.md, "When L3 helps"); this day exercises it.
+def _spike_day_with_a_winner(settings, con):
+    """2024-08-05 with 20 calls bought at 0.60 (a winner) over a condor, L3 monetising (it is
+    off by default: docs/engine.md, "When L3 helps")."""
     settings = settings.model_copy(update={"layers": {"l3_monetize": True}})
     _book(
         settings,
@@ -179,7 +179,12 @@ def test_more_vix_keeps_l3_active_in_the_decision(snapshot_copy):
         "VX-AUG,vix_call,2024-08-21,20,2024-07-19,0.60,,,,,17",
         "IC-AUG,iron_condor,2024-08-16,10,2024-07-19,9.50,5150,5200,5750,5800,",
     )
-    decision = run_layers(con, date(2024, 8, 5), settings)
+    return run_layers(con, date(2024, 8, 5), settings)
+
+
+def test_more_vix_keeps_l3_active_in_the_decision(snapshot_copy):
+    settings, con = snapshot_copy
+    decision = _spike_day_with_a_winner(settings, con)
     assert decision.layers["L3"].state == ACTIVE
     sells = [o for o in decision.orders if o.layer == "L1" and o.action == "close"]
     assert sum(o.quantity for o in sells) == 20  # half monetised, half rolled
@@ -404,14 +409,7 @@ def test_order_prices_sit_on_the_005_tick(snapshot_copy):
     from alvh.hedge.layers import on_tick
 
     settings, con = snapshot_copy
-    settings = settings.model_copy(update={"layers": {"l3_monetize": True}})
-    _book(
-        settings,
-        con,
-        "VX-AUG,vix_call,2024-08-21,20,2024-07-19,0.60,,,,,17",
-        "IC-AUG,iron_condor,2024-08-16,10,2024-07-19,9.50,5150,5200,5750,5800,",
-    )
-    decision = run_layers(con, date(2024, 8, 5), settings)
+    decision = _spike_day_with_a_winner(settings, con)
     assert {o.action for o in decision.orders} == {"open", "close"}
     for o in decision.orders:
         assert abs(o.price * 20 - round(o.price * 20)) < 1e-9, o
