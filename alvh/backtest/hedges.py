@@ -400,12 +400,13 @@ def simulate_variant(
     tol = rules.rebalance_tolerance
     enabled = [name for name, on in (("L1", spec.l1), ("L2", spec.l2), ("L3", spec.l3)) if on]
     decisions: list[tuple[int, DayPlan]] = []
+    hedged = spec.hedged
     entries = trades.entry
     for t in _decision_days(spec, layers, vix_expiry_day, entries).tolist():
         settle_due(t)
         if next_entry < len(entries) and entries[next_entry] == t:
             enter_condor(t)
-        if not spec.hedged:
+        if not hedged:
             continue
         equity = cash_g * growth[t] + condor_value(t) + lots_value(t)
         if spec.vxth:
