@@ -16,6 +16,7 @@ the delta the scenario grid and the break-evens imply, and the one to hedge with
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from alvh.book.costs import CostModel
+from alvh.book.market_quotes import MarketLegs, market_legs
 from alvh.book.positions import Position, open_positions
 from alvh.book.scenarios import model_leg_deltas, vix_response_fit
 from alvh.book.valuation import Legs, ModelParams, build_legs, leg_greeks, price_legs
@@ -56,6 +58,8 @@ class PositionMark:
     max_loss: float | None
     breakevens: tuple[float, float] | None
     model_delta: float  # $ per SPX point under the §4.4 dynamics (see the module docstring)
+    mark_source: str = "model"  # market | model | mixed: what its legs were marked at
+    model_mark: float | None = None  # the model's mark, beside a market one
 
     def as_json(self) -> dict[str, object]:
         out = asdict(self)
@@ -166,15 +170,18 @@ def mark_book(
     costs: CostModel | None = None,
     with_day_pnl: bool = True,
     vix_response: VixResponse | None = None,
+    with_model_delta: bool = True,
     previous: BookMarks | None = None,
     snapshot: MarketSnapshot | None = None,
 ) -> BookMarks:
     """Mark every open position at the close of `as_of` (method §4.1, §4.2, §4.6).
 
     `vix_response` is the §2.4 fit behind the model delta; by default fitted on the history
-    known at `as_of`. `previous`: the book's marks of the session before (a backfill has just
-    made them), used for the day P&L instead of marking that day again. `snapshot`: `as_of`'s
-    market as `load_market` reads it, from a panel read once for a range of days.
+    known at `as_of`. Without `with_model_delta` the model deltas are NaN (the day-before marks
+    behind the day P&L need only values, and the fit costs ~70 ms). `previous`: the book's
+    marks of the session before (a backfill has just made them), used for the day P&L instead
+    of marking that day again. `snapshot`: `as_of`'s market as `load_market` reads it, from a
+    panel read once for a range of days.
     """
     params = params or ModelParams()
     costs = costs or CostModel()
@@ -184,14 +191,18 @@ def mark_book(
         raise ValueError(f"market of {snapshot.as_of} passed to the marks of {as_of}")
     positions = open_positions(con, as_of)
     legs = build_legs(positions)
-    greeks = leg_greeks(legs, snapshot, params)
+    # Legs quoted that day are marked at market (alvh.book.market_quotes); the VIX ±1 bumps
+    # and the model delta stay the model's: they are its dynamics, not a price.
+    market = market_legs(con, as_of, legs, snapshot, leg_greeks(legs, snapshot, params))
+    greeks = market.greeks
     bumped = price_legs(legs, snapshot, params, vix_shift=[1.0, -1.0], forwards=greeks.forwards)
-    model_delta = np.zeros(len(legs))
-    if len(legs):
+    model_delta = np.zeros(len(legs)) if with_model_delta else np.full(len(legs), np.nan)
+    if len(legs) and with_model_delta:
         fit = vix_response or vix_response_fit(con, as_of)
         model_delta = model_leg_deltas(legs, snapshot, params, fit, greeks.forwards)
     marks = [
-        _position_mark(i, p, legs, greeks, bumped, model_delta) for i, p in enumerate(positions)
+        _position_mark(i, p, legs, greeks, bumped, model_delta, market)
+        for i, p in enumerate(positions)
     ]
 
     settlements = pending_settlements(con, as_of)
@@ -211,7 +222,9 @@ def mark_book(
         "vega_offset_ratio": (
             hedge_sensitivity / abs(condor_sensitivity) if condor_sensitivity else None
         ),
-        "liquidity_ratio": _liquidity_ratio(con, as_of, cash, hedge, condor, greeks, legs, costs),
+        "liquidity_ratio": _liquidity_ratio(
+            con, as_of, cash, hedge, condor, greeks, legs, costs, market
+        ),
         "cash": cash,
         "cash_interest": interest,
         "condor_value": sum(m.value for m in condor),
@@ -226,25 +239,42 @@ def mark_book(
         "model": params.as_dict(),
         "costs": costs.as_dict(),
         "vx_forward_sources": sorted(set(s for s in greeks.forwards.source if s)),
+        "legs_marked_at_market": int((market.source == "market").sum()),
         "settlements_pending": int(len(settlements)),
     }
     return BookMarks(
-        as_of, snapshot, marks, _legs_frame(positions, legs, greeks), totals, day_pnl, assumptions
+        as_of,
+        snapshot,
+        marks,
+        _legs_frame(positions, legs, greeks).assign(mark_source=market.source),
+        totals,
+        day_pnl,
+        assumptions,
     )
 
 
 def _position_mark(
-    index: int, position: Position, legs: Legs, greeks, bumped, model_delta: np.ndarray
+    index: int,
+    position: Position,
+    legs: Legs,
+    greeks,
+    bumped,
+    model_delta: np.ndarray,
+    market: MarketLegs,
 ) -> PositionMark:
     mine = np.flatnonzero(legs.position == index)
     units = legs.units[mine]
     scale = units * legs.quantity[mine] * MULTIPLIER
     mark = float((units * greeks.greeks.price[mine]).sum())
+    model_mark = float((units * market.model_price[mine]).sum())
+    sources = set(market.source[mine])
+    source = sources.pop() if len(sources) == 1 else "mixed"
     q = position.quantity
     dollars = _dollar_greeks(legs, greeks.greeks, mine)
     up, down = (bumped[:, mine] * units).sum(axis=1)
     if position.is_condor:
         mark, value = -mark, mark * MULTIPLIER * q  # cost to close one condor; a liability
+        model_mark = -model_mark
         pnl = (position.entry_price - mark) * MULTIPLIER * q
     else:
         value = mark * MULTIPLIER * q
@@ -265,16 +295,23 @@ def _position_mark(
         position.max_loss(),
         position.breakevens(),
         float((model_delta[mine] * scale).sum()),
+        source,
+        model_mark,
     )
 
 
-def _liquidity_ratio(con, as_of, cash, hedge, condor, greeks, legs, costs) -> float | None:
+def _liquidity_ratio(
+    con, as_of, cash, hedge, condor, greeks, legs, costs, market: MarketLegs
+) -> float | None:
     """§4.6: (cash + liquidation value of hedges) / (near-term condor max loss + pending hedge
-    premium); None when nothing is owed (the ratio is unbounded)."""
+    premium); None when nothing is owed (the ratio is unbounded). A quoted hedge liquidates at
+    its bid, others at the cost model's bid side of the mark."""
     vix_idx = np.flatnonzero(~legs.is_spx)
     liquidation = 0.0
     if len(vix_idx):
         bid_side, _ = costs.vix_call_fill(greeks.greeks.price[vix_idx], "sell")
+        quoted = np.isfinite(market.bid[vix_idx])
+        bid_side = np.where(quoted, market.bid[vix_idx], bid_side)
         liquidation = float((bid_side * legs.quantity[vix_idx] * MULTIPLIER).sum())
     horizon = np.datetime64(as_of, "D") + np.timedelta64(NEAR_TERM_DAYS, "D")
     near = sum(m.max_loss or 0.0 for m in condor if np.datetime64(m.expiry, "D") <= horizon)
@@ -297,7 +334,9 @@ def _day_pnl(
     previous = calendar.previous_trading_day(as_of)
     if before is None or before.as_of != previous:
         try:
-            before = mark_book(con, previous, params, costs, with_day_pnl=False)
+            before = mark_book(
+                con, previous, params, costs, with_day_pnl=False, with_model_delta=False
+            )
         except UsageError:  # nothing to mark the day before (a data gap): no day P&L to show
             return None
     flows = dict(
@@ -312,9 +351,17 @@ def _day_pnl(
         for row in pending.itertuples():
             sleeve = "condor" if kinds.get(row.position_id) == "iron_condor" else "hedge"
             flows[sleeve] = flows.get(sleeve, 0.0) + float(row.amount)
-    condor = totals["condor_value"] - before.totals["condor_value"] + flows.get("condor", 0.0)
-    hedge = totals["hedge_value"] - before.totals["hedge_value"] + flows.get("hedge", 0.0)
-    total = totals["value"] - before.totals["value"] - flows.get("external", 0.0)
+    return sleeve_pnl(totals, before.totals, flows)
+
+
+def sleeve_pnl(today: Mapping, before: Mapping, flows: Mapping) -> dict[str, float]:
+    """Day P&L per sleeve (method §4.1) from two days' book totals and the cash flows between
+    them: each sleeve's change in value plus its flows; deposits and withdrawals (`external`)
+    are not P&L; what remains of the equity change is the cash sleeve's interest. The one
+    rule for marks computed now and for marks the daily run stored."""
+    condor = today["condor_value"] - before["condor_value"] + flows.get("condor", 0.0)
+    hedge = today["hedge_value"] - before["hedge_value"] + flows.get("hedge", 0.0)
+    total = today["value"] - before["value"] - flows.get("external", 0.0)
     return {"condor": condor, "hedge": hedge, "cash": total - condor - hedge, "total": total}
 
 

@@ -10,6 +10,7 @@ Two halves:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -29,6 +30,7 @@ from alvh.hedge.rulebook import (
     HeldCall,
     LayerConfig,
     Offer,
+    budget_summary,
     listing_strike_cap,
     plan_day,
 )
@@ -388,7 +390,12 @@ def decide(
         for h in holdings
     ]
     offer = (
-        Offer(instrument.price, instrument.forward, instrument.sensitivity, costs.fee_per_contract)
+        Offer(
+            on_tick(instrument.price, costs.tick, "buy"),  # the budget sees the order's price
+            instrument.forward,
+            instrument.sensitivity,
+            costs.fee_per_contract,
+        )
         if instrument is not None
         else None
     )
@@ -412,17 +419,19 @@ def decide(
     }
     layers = _layer_states(as_of, signals, states, snapshot, plan, config, signal_config, caps)
     spend = sum(o.cost for o in orders if o.action == "open")
-    budget = {
-        "risk_capital": risk_capital,
-        "budget_pct": config.hedge_budget_pct,
-        "budget": plan.budget,
-        "spent_12m": spent_12m,
-        "proposed": spend,
-        "left_after": plan.budget - spent_12m - spend,
-    }
+    budget = budget_summary(risk_capital, config.hedge_budget_pct, spent_12m, spend)
     return LayerDecision(
         as_of, signals, layers, orders, instrument, budget, config, signal_config, plan=plan
     )
+
+
+def on_tick(price: float, tick: float, side: str) -> float:
+    """A limit price on the exchange's tick (§3.4, $0.05 for VIX options): a purchase rounds
+    up, a sale down (to one tick at least), so a purchase is never priced below the modelled
+    fill and a sale above it."""
+    steps = price / tick
+    steps = math.ceil(steps - 1e-9) if side == "buy" else math.floor(steps + 1e-9)
+    return round(max(steps, 1) * tick, 10)
 
 
 def _orders(
@@ -435,7 +444,7 @@ def _orders(
     orders = []
     for sale in plan.sales:
         h = holdings[sale.key]
-        fill = float(costs.vix_call_fill(h.mark, "sell")[0])
+        fill = on_tick(float(costs.vix_call_fill(h.mark, "sell")[0]), costs.tick, "sell")
         quantity = int(sale.quantity)
         proceeds = quantity * (fill * MULTIPLIER - costs.fee_per_contract)
         orders.append(
@@ -454,7 +463,8 @@ def _orders(
         )
     for purchase in plan.purchases:
         quantity = int(purchase.quantity)
-        unit = instrument.price * MULTIPLIER + costs.fee_per_contract
+        price = on_tick(instrument.price, costs.tick, "buy")
+        unit = price * MULTIPLIER + costs.fee_per_contract
         orders.append(
             ProposedOrder(
                 purchase.layer,
@@ -462,7 +472,7 @@ def _orders(
                 instrument.strike,
                 instrument.expiry,
                 quantity,
-                instrument.price,
+                price,
                 quantity * unit,
                 f"{purchase.reason} (strike {instrument.strike:g}, F {instrument.forward:.2f})",
                 group_id=purchase.group,
