@@ -197,7 +197,7 @@ def _compute_marks(
     con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings, **known: object
 ):
     """The day's marks; `known`: what a backfill already has for the day (`mark_book`'s
-    `previous`, `snapshot`, `vix_response`)."""
+    `previous`, `snapshot`, `vix_response`, `rate_history`)."""
     from alvh.book.marks import mark_book
 
     params, costs = _engine_inputs(settings)
@@ -481,6 +481,7 @@ def backfill_step(
     from tqdm import tqdm
 
     from alvh.book.marks import pending_settlements
+    from alvh.book.range_marks import CashRateHistory
     from alvh.book.scenarios import VixResponseHistory
     from alvh.data.market_day import MarketPanel
     from alvh.hedge.day import decision_rows, record_orders, run_layers
@@ -493,6 +494,7 @@ def backfill_step(
             raise UsageError(f"no day with SPX and VIX closes between {start} and {end}")
         decided = range_decision_inputs(con, days, settings)
         market, responses = MarketPanel(con, days), VixResponseHistory(con, days[-1])
+        rates = CashRateHistory(con, days[-1])
         totals = {"days": 0, "legs": 0, "positions": 0, "signals": 0, "states": 0, "orders": 0}
         bar = tqdm(total=len(days), unit="day", desc="backfill", disable=not progress)
         marks = None
@@ -511,6 +513,7 @@ def backfill_step(
                             previous=marks,
                             snapshot=market.snapshot(day),
                             vix_response=responses.fit(day),
+                            rate_history=rates,
                         )
                         decision = run_layers(
                             con,

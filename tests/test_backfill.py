@@ -125,7 +125,9 @@ def _snapshot_fields(snapshot) -> dict:
 
 
 @pytest.mark.parametrize("feed_stops", [None, date(2024, 6, 28)])
-def test_the_range_market_gives_each_day_what_load_market_reads(snapshot_copy, feed_stops):
+def test_the_range_market_gives_each_day_what_the_day_reads(snapshot_copy, feed_stops):
+    from alvh.book.marks import cash_rates
+    from alvh.book.range_marks import CashRateHistory
     from alvh.book.scenarios import VixResponseHistory, vix_response_fit
     from alvh.data.market_day import MarketPanel, load_market
 
@@ -136,6 +138,7 @@ def test_the_range_market_gives_each_day_what_load_market_reads(snapshot_copy, f
         )
     days = pipeline.marked_days(con, date(2008, 1, 2), END)
     market, responses = MarketPanel(con, days), VixResponseHistory(con, END)
+    rates = CashRateHistory(con, END)
     # the range's ends, a spread of days over 18 years, and a stretch with VIX futures quoted
     sample = [days[0], days[-1], *days[:: len(days) // 25], *days[-300:-290]]
     for day in sample:
@@ -144,5 +147,9 @@ def test_the_range_market_gives_each_day_what_load_market_reads(snapshot_copy, f
             list(_snapshot_fields(mine).items()), list(_snapshot_fields(theirs).items())
         ), day
         assert responses.fit(day) == vix_response_fit(con, day), day
+        for first in (date(2007, 3, 1), day):
+            mine, theirs = rates(first, day), cash_rates(con, first, day)
+            assert mine.values.equals(theirs.values), (first, day)
+            assert mine.value_dates.equals(theirs.value_dates), (first, day)
     if feed_stops:
         assert load_market(con, END).staleness["VVIX"] is None  # what the mask must reproduce

@@ -16,7 +16,7 @@ the delta the scenario grid and the break-evens imply, and the one to hedge with
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -39,6 +39,8 @@ from alvh.store.warehouse import transaction
 
 MULTIPLIER = 100.0
 NEAR_TERM_DAYS = 30  # §4.6: condors expiring within 30 days count against liquidity
+CASH_RATE_SERIES = ("DTB3", "DGS3MO")  # method §1: the T-bill, the constant-maturity yield
+CASH_RATE_LOOKBACK_DAYS = 30  # to fill the first sessions from a print just before them
 
 
 @dataclass(frozen=True)
@@ -99,13 +101,24 @@ def _dollar_greeks(legs: Legs, greeks, index: np.ndarray) -> dict[str, float]:
     }
 
 
+def cash_rates(con: duckdb.DuckDBPyConnection, first: date, as_of: date) -> history.KnownPanel:
+    """The 3-month rates on the sessions `first`..`as_of`, as known at each close."""
+    return history.daily_panel(
+        con, list(CASH_RATE_SERIES), as_of, start=first, lookback_days=CASH_RATE_LOOKBACK_DAYS
+    )
+
+
 def cash_balance(
-    con: duckdb.DuckDBPyConnection, as_of: date, extra: pd.DataFrame | None = None
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    extra: pd.DataFrame | None = None,
+    rates: Callable[[date, date], history.KnownPanel] | None = None,
 ) -> tuple[float, float]:
     """Cash at the close of `as_of` and the interest in it (3-month T-bill, method §1).
 
     Each ledger amount grows from its date at the rate known each day (simple interest per
-    calendar-day gap, compounded from session to session).
+    calendar-day gap, compounded from session to session). `rates(first, as_of)`: what
+    `cash_rates` returns, from a history read once for a range of days (a backfill).
     """
     ledger = con.execute(read_sql_statements("book/marks.sql")["ledger"], {"as_of": as_of}).df()
     if extra is not None and len(extra):
@@ -114,7 +127,7 @@ def cash_balance(
         return 0.0, 0.0
     ledger["entry_date"] = pd.to_datetime(ledger["entry_date"])
     first = min(ledger["entry_date"].min().date(), as_of)
-    panel = history.daily_panel(con, ["DTB3", "DGS3MO"], as_of, start=first, lookback_days=30)
+    panel = rates(first, as_of) if rates else cash_rates(con, first, as_of)
     rates = panel.values["DTB3"].fillna(panel.values["DGS3MO"]).ffill().fillna(0.0) / 100.0
     days = panel.values.index
     gaps = np.diff(days.values).astype("timedelta64[D]").astype(float)
@@ -173,6 +186,7 @@ def mark_book(
     with_model_delta: bool = True,
     previous: BookMarks | None = None,
     snapshot: MarketSnapshot | None = None,
+    rate_history: Callable[[date, date], history.KnownPanel] | None = None,
 ) -> BookMarks:
     """Mark every open position at the close of `as_of` (method §4.1, §4.2, §4.6).
 
@@ -181,7 +195,7 @@ def mark_book(
     behind the day P&L need only values, and the fit costs ~70 ms). `previous`: the book's
     marks of the session before (a backfill has just made them), used for the day P&L instead
     of marking that day again. `snapshot`: `as_of`'s market as `load_market` reads it, from a
-    panel read once for a range of days.
+    panel read once for a range of days; `rate_history`: `cash_balance`'s `rates`.
     """
     params = params or ModelParams()
     costs = costs or CostModel()
@@ -206,7 +220,7 @@ def mark_book(
     ]
 
     settlements = pending_settlements(con, as_of)
-    cash, interest = cash_balance(con, as_of, settlements)
+    cash, interest = cash_balance(con, as_of, settlements, rates=rate_history)
     condor = [m for m in marks if m.kind == "iron_condor"]
     hedge = [m for m in marks if m.kind == "vix_call"]
     condor_sensitivity = sum(m.vix_sensitivity for m in condor)
