@@ -153,3 +153,32 @@ def test_the_range_market_gives_each_day_what_the_day_reads(snapshot_copy, feed_
             assert mine.value_dates.equals(theirs.value_dates), (first, day)
     if feed_stops:
         assert load_market(con, END).staleness["VVIX"] is None  # what the mask must reproduce
+
+
+def test_range_layer_states_see_cpi_dates_only_once_published(snapshot_con):
+    from dataclasses import asdict
+    from datetime import timedelta
+
+    import pandas as pd
+
+    from alvh.core.settings import Settings
+    from alvh.hedge.day import SIGNAL_LOOKBACK_DAYS, configs
+    from alvh.hedge.layers import layer_state_history
+    from alvh.hedge.range_engine import range_decision_inputs
+    from alvh.hedge.signals import compute_signals, load_signal_inputs
+
+    settings = Settings()
+    signal_config, layer_config, _ = configs(settings)
+    days = pipeline.marked_days(snapshot_con, date(2024, 1, 2), END)
+    ranged = range_decision_inputs(snapshot_con, days, settings)
+    # with the CPI dates known at the range's end, these days would see a release date early
+    hindsight = layer_state_history(ranged.signals, layer_config)["events_due"]
+    early = [d for d in days if hindsight.loc[pd.Timestamp(d)] != ranged.states_on(d)["events_due"]]
+    assert early, "no day where publication matters: the test would not check it"
+    for day in [*early[:: max(1, len(early) // 4)], days[0], days[-1]]:
+        start = day - timedelta(days=SIGNAL_LOOKBACK_DAYS)
+        alone = compute_signals(load_signal_inputs(snapshot_con, day, start=start), signal_config)
+        expected = layer_state_history(alone, layer_config).loc[str(day)]
+        assert _same(list(ranged.states_on(day)), list(expected)), day
+        readings = [{k: asdict(r) for k, r in h.on(day).items()} for h in (ranged.signals, alone)]
+        assert _same(*readings), day
