@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from alvh.book.costs import CostModel
-from alvh.book.positions import Position, open_positions
+from alvh.book.legs import Position
+from alvh.book.positions import open_positions, positions_by_id
 from alvh.book.valuation import Legs, ModelParams, build_legs, leg_greeks, price_legs
 from alvh.core import calendar
 from alvh.core.errors import UsageError
@@ -47,12 +48,24 @@ class PositionMark:
     theta: float
     vix_sensitivity: float
     max_loss: float | None
-    breakevens: tuple[float, float] | None
+    breakevens: tuple[float, ...] | None
+    sleeve: str = "condor"  # SPX legs: condor sleeve; VIX legs: hedge sleeve
+    risk: str = "defined"  # "undefined": the loss is unbounded, max_loss is None
+    legs: tuple[str, ...] = ()  # '−1 SPX 2026-09-18 7250 P' per leg, per position unit
+
+    def breakeven_bounds(self) -> tuple[float | None, float | None]:
+        """(lowest, highest) break-even; a structure with one has (it, None)."""
+        if not self.breakevens:
+            return None, None
+        if len(self.breakevens) == 1:
+            return self.breakevens[0], None
+        return self.breakevens[0], self.breakevens[-1]
 
     def as_json(self) -> dict[str, object]:
         out = asdict(self)
         out["expiry"] = self.expiry.isoformat()
         out["breakevens"] = list(self.breakevens) if self.breakevens else None
+        out["legs"] = list(self.legs)
         del out["vix_sensitivity"]
         return out
 
@@ -114,40 +127,59 @@ def cash_balance(
     return balance, balance - float(amounts.sum())
 
 
-def pending_settlements(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
-    """Cash from positions that expired by `as_of` and are not yet settled in the ledger.
+def _settlement_level(row: dict, root: str) -> float | None:
+    """Method §7's proxy: SPX (AM) at the expiry day's open, SPXW (PM) at its close, VIX at the
+    VIX open; the close where no open exists; None while the day is not in the warehouse."""
 
-    SPX options settle on the expiry day's open (AM settlement proxy), VIX options on the VIX
-    open of their expiry day, the close where no open exists (method §7).
-    """
+    def first(*values):
+        found = [v for v in values if v is not None and not pd.isna(v)]
+        return float(found[0]) if found else None
+
+    if root == "SPX":
+        return first(row["spx_open"], row["spx_close"])
+    if root == "SPXW":
+        return first(row["spx_close"])
+    return first(row["vix_open"], row["vix_close"])
+
+
+def pending_settlements(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
+    """Cash from positions that expired by `as_of` and are not yet settled in the ledger: the
+    legs' intrinsic value at the settlement level, for the quantity still open."""
     rows = con.execute(read_sql_statements("book/marks.sql")["unsettled"], {"as_of": as_of}).df()
     records = []
-    for row in rows.dropna(subset=["settle"]).to_dict("records"):
+    terms = positions_by_id(con, rows["position_id"].tolist()) if len(rows) else {}
+    for row in rows.to_dict("records"):
+        position = terms[row["position_id"]]
+        settle = _settlement_level(row, position.root)
+        if settle is None:
+            continue
         expiry = pd.Timestamp(row["expiry"]).date()
-        settle = float(row["settle"])
         quantity = int(row["open_quantity"])
-        if row["kind"] == "iron_condor":
-            intrinsic = (
-                max(row["put_short"] - settle, 0)
-                - max(row["put_long"] - settle, 0)
-                + max(settle - row["call_short"], 0)
-                - max(settle - row["call_long"], 0)
-            )
-            amount = -intrinsic * MULTIPLIER * quantity
-        else:
-            amount = max(settle - row["strike"], 0) * MULTIPLIER * quantity
+        value = sum(leg.payoff(settle) for leg in position.legs)
         records.append(
             {
                 "entry_id": f"settlement:{row['position_id']}",
                 "entry_date": expiry,
-                "amount": amount,
+                "amount": value * MULTIPLIER * quantity,
                 "kind": "settlement",
                 "position_id": row["position_id"],
                 "note": f"expired {expiry}: settled at {settle:.2f} × {quantity}",
+                "quantity": quantity,
+                "price": value if position.entry_side == "debit" else -value,
             }
         )
     return pd.DataFrame(
-        records, columns=["entry_id", "entry_date", "amount", "kind", "position_id", "note"]
+        records,
+        columns=[
+            "entry_id",
+            "entry_date",
+            "amount",
+            "kind",
+            "position_id",
+            "note",
+            "quantity",
+            "price",
+        ],
     )
 
 
@@ -170,8 +202,8 @@ def mark_book(
 
     settlements = pending_settlements(con, as_of)
     cash, interest = cash_balance(con, as_of, settlements)
-    condor = [m for m in marks if m.kind == "iron_condor"]
-    hedge = [m for m in marks if m.kind == "vix_call"]
+    condor = [m for m in marks if m.sleeve == "condor"]
+    hedge = [m for m in marks if m.sleeve == "hedge"]
     condor_sensitivity = sum(m.vix_sensitivity for m in condor)
     hedge_sensitivity = sum(m.vix_sensitivity for m in hedge)
     condor_idx = np.flatnonzero(legs.is_spx)
@@ -189,6 +221,7 @@ def mark_book(
         "cash_interest": interest,
         "condor_value": sum(m.value for m in condor),
         "hedge_value": sum(m.value for m in hedge),
+        "undefined_risk_positions": [m.position_id for m in marks if m.risk == "undefined"],
     }
     totals["theta"] += sum(m.theta for m in hedge)  # theta is dollars per day for every leg
     day_pnl = _day_pnl(con, as_of, totals, settlements, params, costs) if with_day_pnl else None
@@ -205,26 +238,24 @@ def mark_book(
 
 
 def _position_mark(index: int, position: Position, legs: Legs, greeks, bumped) -> PositionMark:
+    """One position's mark: `mark` per unit as a desk quotes it (what it costs to close a
+    position opened for a credit, what one opened for a debit is worth), value and P&L in
+    dollars, P&L against the entry premium."""
     mine = np.flatnonzero(legs.position == index)
     units = legs.units[mine]
-    mark = float((units * greeks.greeks.price[mine]).sum())
+    worth = float((units * greeks.greeks.price[mine]).sum())  # per unit, + an asset
     q = position.quantity
     dollars = _dollar_greeks(legs, greeks.greeks, mine)
     up, down = (bumped[:, mine] * units).sum(axis=1)
-    if position.is_condor:
-        mark, value = -mark, mark * MULTIPLIER * q  # cost to close one condor; a liability
-        pnl = (position.entry_price - mark) * MULTIPLIER * q
-    else:
-        value = mark * MULTIPLIER * q
-        pnl = (mark - position.entry_price) * MULTIPLIER * q
+    mark = worth if position.entry_side == "debit" else -worth
     return PositionMark(
         position.position_id,
         position.kind,
         q,
         position.expiry,
         mark,
-        value,
-        pnl,
+        worth * MULTIPLIER * q,
+        (worth - position.net_debit) * MULTIPLIER * q,
         dollars["delta"],
         dollars["gamma"],
         dollars["vega"],
@@ -232,6 +263,12 @@ def _position_mark(index: int, position: Position, legs: Legs, greeks, bumped) -
         float((up - down) / 2.0 * MULTIPLIER * q),
         position.max_loss(),
         position.breakevens(),
+        position.sleeve,
+        position.risk,
+        tuple(
+            f"{leg.units:+d} {leg.root} {leg.expiry} {leg.strike:g} {leg.option_type}"
+            for leg in position.legs
+        ),
     )
 
 
@@ -241,8 +278,15 @@ def _liquidity_ratio(con, as_of, cash, hedge, condor, greeks, legs, costs) -> fl
     vix_idx = np.flatnonzero(~legs.is_spx)
     liquidation = 0.0
     if len(vix_idx):
-        bid_side, _ = costs.vix_call_fill(greeks.greeks.price[vix_idx], "sell")
-        liquidation = float((bid_side * legs.quantity[vix_idx] * MULTIPLIER).sum())
+        # a long leg is sold at the bid side, a short one bought back at the ask side; a
+        # structure worth less than nothing to close counts as nothing
+        price = greeks.greeks.price[vix_idx]
+        sold, _ = costs.vix_call_fill(price, "sell")
+        bought, _ = costs.vix_call_fill(price, "buy")
+        units = legs.units[vix_idx]
+        dollars = np.where(units > 0, sold, bought) * units * legs.quantity[vix_idx] * MULTIPLIER
+        per_position = pd.Series(dollars).groupby(legs.position[vix_idx]).sum()
+        liquidation = float(per_position.clip(lower=0.0).sum())
     horizon = np.datetime64(as_of, "D") + np.timedelta64(NEAR_TERM_DAYS, "D")
     near = sum(m.max_loss or 0.0 for m in condor if np.datetime64(m.expiry, "D") <= horizon)
     pending = (
@@ -272,9 +316,9 @@ def _day_pnl(con, as_of: date, totals, settlements, params, costs) -> dict[str, 
     )
     pending = settlements[pd.to_datetime(settlements["entry_date"]) > pd.Timestamp(previous)]
     if len(pending):
-        kinds = dict(con.execute("SELECT position_id, kind FROM positions").fetchall())
+        sleeves = dict(con.execute("SELECT position_id, sleeve FROM positions").fetchall())
         for row in pending.itertuples():
-            sleeve = "condor" if kinds.get(row.position_id) == "iron_condor" else "hedge"
+            sleeve = sleeves.get(row.position_id, "hedge")
             flows[sleeve] = flows.get(sleeve, 0.0) + float(row.amount)
     condor = totals["condor_value"] - before.totals["condor_value"] + flows.get("condor", 0.0)
     hedge = totals["hedge_value"] - before.totals["hedge_value"] + flows.get("hedge", 0.0)
@@ -307,8 +351,10 @@ def position_rows(marks: BookMarks) -> pd.DataFrame:
     rows = []
     for m in marks.positions:
         row = asdict(m)
-        low_high = row.pop("breakevens") or (None, None)
-        rows.append({**row, "breakeven_low": low_high[0], "breakeven_high": low_high[1]})
+        for key in ("breakevens", "sleeve", "risk", "legs"):
+            del row[key]
+        low, high = m.breakeven_bounds()
+        rows.append({**row, "breakeven_low": low, "breakeven_high": high})
     return pd.DataFrame(rows)
 
 
@@ -353,8 +399,9 @@ def save_marks(con: duckdb.DuckDBPyConnection, marks: BookMarks) -> dict[str, in
         for name in ("delete_legs", "delete_positions", "delete_book"):
             con.execute(sql[name], params)
         if len(settlements):
-            con.register("settlements", settlements)
+            con.register("settlements", settlements.assign(recorded_at=datetime.now()))
             con.execute(sql["insert_settlements"])
+            con.execute(sql["insert_settlement_trades"])
             con.unregister("settlements")
         if len(marks.legs):
             con.register("legs", marks.legs.assign(as_of=marks.as_of))

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from alvh.cli.app import app, orders_app
-from alvh.cli.options import AsOfOption, JsonOption, current_settings, marked_day, today_in_new_york
+from alvh.cli.options import AsOfOption, JsonOption, current_settings, marked_day, optional_day
 
 
 @app.command()
@@ -95,20 +95,17 @@ def orders_approve(
 def orders_execute(
     order_id: Annotated[str, typer.Argument(help="An approved order's id.")],
     price: Annotated[float, typer.Option("--price", help="Fill price per unit, index points.")],
+    on: Annotated[
+        str | None,
+        typer.Option("--date", help="The fill's trading day (default: the order's as-of day)."),
+    ] = None,
 ) -> None:
     """Record an approved order's fill; the book and the cash account change accordingly."""
-    from alvh.core import calendar
     from alvh.hedge.day import configs
     from alvh.hedge.orders import execute
     from alvh.store.warehouse import open_warehouse
 
     settings = current_settings()
     with open_warehouse(settings.warehouse_path) as con:
-        summary = execute(
-            con,
-            order_id,
-            price,
-            calendar.latest_trading_day(today_in_new_york()),
-            configs(settings)[2],
-        )
+        summary = execute(con, order_id, price, optional_day(on, "--date"), configs(settings)[2])
     typer.echo(f"order {order_id} executed: {summary}")

@@ -110,8 +110,8 @@ def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Setting
             **{k: getattr(p, k) for k in ("value", "pnl", "delta", "gamma", "vega", "theta")},
             "vix_sensitivity": p.vix_sensitivity,
             "max_loss": p.max_loss,
-            "breakeven_low": p.breakevens[0] if p.breakevens else None,
-            "breakeven_high": p.breakevens[1] if p.breakevens else None,
+            "breakeven_low": p.breakeven_bounds()[0],
+            "breakeven_high": p.breakeven_bounds()[1],
         }
         record.update({k: v for k, v in terms.get(p.position_id, {}).items() if k not in record})
         positions.append(record)
