@@ -224,14 +224,15 @@ def book_show(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
         f"{marks.snapshot.vix:.2f}  (model-priced, method §2)"
     )
     typer.echo(
-        f"{'position':<24} {'kind':<11} {'qty':>4} {'expiry':<10} {'mark':>8} "
-        f"{'P&L $':>10} {'delta $':>9} {'vega $':>9} {'theta $':>8}"
+        f"{'position':<24} {'kind':<15} {'qty':>4} {'expiry':<10} {'mark':>8} "
+        f"{'P&L $':>10} {'delta $':>9} {'vega $':>9} {'theta $':>8} {'max loss $':>11}"
     )
     for p in marks.positions:
         typer.echo(
-            f"{p.position_id[:24]:<24} {p.kind:<11} {p.quantity:>4} {p.expiry!s:<10} "
+            f"{p.position_id[:24]:<24} {p.kind:<15} {p.quantity:>4} {p.expiry!s:<10} "
             f"{p.mark:>8.2f} {p.pnl:>10,.0f} {p.delta:>9,.1f} {p.vega:>9,.0f} "
-            f"{p.theta:>8,.0f}"
+            f"{p.theta:>8,.0f} "
+            + (f"{p.max_loss:>11,.0f}" if p.max_loss is not None else f"{'undefined':>11}")
         )
     t = marks.totals
     ratio = "n/a" if t["vega_offset_ratio"] is None else f"{t['vega_offset_ratio']:.2f}"
