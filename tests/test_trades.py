@@ -54,7 +54,14 @@ def book_state(con) -> dict[str, object]:
     """Everything a refused trade must leave as it was."""
     return {
         table: con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()  # noqa: S608
-        for table in ("positions", "position_legs", "book_trades", "cash_ledger", "position_closes")
+        for table in (
+            "positions",
+            "position_entry",
+            "position_legs",
+            "book_trades",
+            "cash_ledger",
+            "position_closes",
+        )
     }
 
 

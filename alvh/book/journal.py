@@ -131,6 +131,12 @@ def write_open(
             **legacy_columns(position.kind, position.legs),
             "source": source,
             "import_id": import_id,
+        },
+    )
+    con.execute(
+        sql["insert_entry"],
+        {
+            "position_id": position.position_id,
             "entry_side": position.entry_side,
             "sleeve": position.sleeve,
         },

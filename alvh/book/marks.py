@@ -316,7 +316,7 @@ def _day_pnl(con, as_of: date, totals, settlements, params, costs) -> dict[str, 
     )
     pending = settlements[pd.to_datetime(settlements["entry_date"]) > pd.Timestamp(previous)]
     if len(pending):
-        sleeves = dict(con.execute("SELECT position_id, sleeve FROM positions").fetchall())
+        sleeves = dict(con.execute(read_sql_statements("book/marks.sql")["sleeves"]).fetchall())
         for row in pending.itertuples():
             sleeve = sleeves.get(row.position_id, "hedge")
             flows[sleeve] = flows.get(sleeve, 0.0) + float(row.amount)

@@ -364,6 +364,7 @@ def reset_book(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         counts = dict(con.execute(sql["book_counts"]).fetchall())
         for name in (
             "reset_legs",
+            "reset_entries",
             "reset_closes",
             "reset_trades",
             "reset_cash",

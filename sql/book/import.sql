@@ -23,20 +23,22 @@ final AS (
     SELECT p.position_id, p.kind, p.expiry,
            p.quantity - coalesce(c.closed_quantity, 0) AS quantity,
            p.entry_date, p.entry_price, p.put_long, p.put_short, p.call_short, p.call_long,
-           p.strike, p.entry_side
+           p.strike, e.entry_side
     FROM positions AS p
     LEFT JOIN closed AS c USING (position_id)
+    LEFT JOIN position_entry AS e USING (position_id)
     WHERE p.entry_date <= $as_of AND p.expiry > $as_of
 )
 SELECT * FROM final WHERE quantity > 0 ORDER BY kind, expiry, position_id;
 
 -- @statement positions_by_id
 -- stored positions among $ids, with their full quantity
-SELECT position_id, kind, expiry, quantity, entry_date, entry_price, put_long, put_short,
-       call_short, call_long, strike, entry_side
-FROM positions
-WHERE list_contains($ids, position_id)
-ORDER BY position_id;
+SELECT p.position_id, p.kind, p.expiry, p.quantity, p.entry_date, p.entry_price, p.put_long,
+       p.put_short, p.call_short, p.call_long, p.strike, e.entry_side
+FROM positions AS p
+LEFT JOIN position_entry AS e USING (position_id)
+WHERE list_contains($ids, p.position_id)
+ORDER BY p.position_id;
 
 -- @statement legs_of
 SELECT position_id, leg, root, option_type, strike, expiry, units, entry_price

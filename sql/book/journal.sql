@@ -2,10 +2,13 @@
 
 -- @statement insert_position
 INSERT INTO positions (position_id, kind, expiry, quantity, entry_date, entry_price, put_long,
-                       put_short, call_short, call_long, strike, source, import_id, entry_side,
-                       sleeve)
+                       put_short, call_short, call_long, strike, source, import_id)
 VALUES ($position_id, $kind, $expiry, $quantity, $entry_date, $entry_price, $put_long,
-        $put_short, $call_short, $call_long, $strike, $source, $import_id, $entry_side, $sleeve);
+        $put_short, $call_short, $call_long, $strike, $source, $import_id);
+
+-- @statement insert_entry
+INSERT INTO position_entry (position_id, entry_side, sleeve)
+VALUES ($position_id, $entry_side, $sleeve);
 
 -- @statement insert_leg
 INSERT INTO position_legs (position_id, leg_no, leg, root, option_type, strike, expiry, units,

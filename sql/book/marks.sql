@@ -13,7 +13,7 @@ WITH closed AS (
     GROUP BY position_id
 ),
 expired AS (
-    SELECT p.position_id, p.kind, p.expiry, p.sleeve,
+    SELECT p.position_id, p.kind, p.expiry,
            p.quantity - coalesce(c.closed_quantity, 0) AS open_quantity
     FROM positions AS p
     LEFT JOIN closed AS c USING (position_id)
@@ -41,12 +41,25 @@ WHERE action = 'open' AND status IN ('proposed', 'approved') AND as_of <= $as_of
 -- cash flows dated in ($after, $until], by sleeve: a position's flows (premiums, closes,
 -- settlements, fees) are its sleeve's, deposits and withdrawals come from outside the book
 WITH tagged AS (
-    SELECT l.amount, coalesce(p.sleeve, 'external') AS sleeve
+    SELECT l.amount,
+           CASE
+               WHEN p.position_id IS NULL THEN 'external'
+               WHEN e.sleeve IS NOT NULL THEN e.sleeve
+               WHEN p.kind = 'iron_condor' THEN 'condor'
+               ELSE 'hedge'
+           END AS sleeve
     FROM cash_ledger AS l
     LEFT JOIN positions AS p USING (position_id)
+    LEFT JOIN position_entry AS e USING (position_id)
     WHERE l.entry_date > $after AND l.entry_date <= $until
 )
 SELECT sleeve, sum(amount) FROM tagged GROUP BY sleeve;
+
+-- @statement sleeves
+SELECT p.position_id, coalesce(e.sleeve, CASE WHEN p.kind = 'iron_condor' THEN 'condor'
+                                              ELSE 'hedge' END)
+FROM positions AS p
+LEFT JOIN position_entry AS e USING (position_id);
 
 -- @statement delete_legs
 DELETE FROM leg_marks WHERE as_of = $as_of;

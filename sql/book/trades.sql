@@ -38,6 +38,9 @@ UNION ALL SELECT 'marked_days', count(*) FROM book_marks;
 -- @statement reset_legs
 DELETE FROM position_legs;
 
+-- @statement reset_entries
+DELETE FROM position_entry;
+
 -- @statement reset_closes
 DELETE FROM position_closes;
 

@@ -2,10 +2,8 @@
 -- every change to the book a dated trade (open, close, partial close, roll, expiry settlement,
 -- cash deposit or withdrawal).
 
--- positions: `kind` is recognised from the legs and no longer limited to two values, and two
--- columns say what the position is: the side of its entry premium (a condor was opened for a
--- credit, a call for a debit) and its sleeve (SPX legs: condor sleeve; VIX legs: hedge sleeve).
--- DuckDB cannot drop a CHECK constraint, so the table is rebuilt with its rows.
+-- positions: `kind` is recognised from the legs and no longer limited to two values. DuckDB
+-- cannot drop a CHECK constraint, so the table is rebuilt with its rows (same columns).
 CREATE TABLE positions_0009 (
     position_id       VARCHAR PRIMARY KEY,
     kind              VARCHAR NOT NULL,
@@ -19,20 +17,27 @@ CREATE TABLE positions_0009 (
     call_long         DOUBLE,
     strike            DOUBLE,
     source            VARCHAR NOT NULL,
-    import_id         VARCHAR NOT NULL,
-    entry_side        VARCHAR NOT NULL CHECK (entry_side IN ('credit', 'debit')),
-    sleeve            VARCHAR NOT NULL CHECK (sleeve IN ('condor', 'hedge'))
+    import_id         VARCHAR NOT NULL
 );
 
-INSERT INTO positions_0009
-SELECT position_id, kind, expiry, quantity, entry_date, entry_price, put_long, put_short,
-       call_short, call_long, strike, source, import_id,
+INSERT INTO positions_0009 SELECT * FROM positions;
+DROP TABLE positions;
+ALTER TABLE positions_0009 RENAME TO positions;
+
+-- what a position is beyond its kind: the side of its entry premium (a condor was opened for a
+-- credit, a call for a debit) and its sleeve (SPX legs: condor sleeve; VIX legs: hedge sleeve).
+-- A position with no row here is one of the original two kinds, read as the kind says.
+CREATE TABLE position_entry (
+    position_id   VARCHAR PRIMARY KEY,
+    entry_side    VARCHAR NOT NULL CHECK (entry_side IN ('credit', 'debit')),
+    sleeve        VARCHAR NOT NULL CHECK (sleeve IN ('condor', 'hedge'))
+);
+
+INSERT INTO position_entry
+SELECT position_id,
        CASE WHEN kind = 'iron_condor' THEN 'credit' ELSE 'debit' END,
        CASE WHEN kind = 'iron_condor' THEN 'condor' ELSE 'hedge' END
 FROM positions;
-
-DROP TABLE positions;
-ALTER TABLE positions_0009 RENAME TO positions;
 
 -- one row per leg of a position: `units` are signed contracts per unit of the position
 -- (+ long, − short), so a position of quantity q holds q·units contracts of each leg
