@@ -1,0 +1,98 @@
+"""The report's positions table (issue 12): grouped by expiry with per-expiry greeks, any
+structure's legs, undefined risk shown as such, and a table that fits the PDF page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from alvh.book.positions import import_book, load_sample_book
+from alvh.report.context import build_context
+from alvh.report.formatting import money, number
+from alvh.report.render import render_html
+
+DAY = date(2026, 8, 20)
+# a desk's book with long ids and large quantities: the widest numbers the table must hold
+BIG_BOOK = """position_id,root,type,strike,expiry,quantity,entry_date,price,fees
+DESK-CONDOR-OCTOBER-BROKEN-WING-LONG-NAME,SPX,P,6500,2026-10-16,250,2026-08-20,10.00,
+DESK-CONDOR-OCTOBER-BROKEN-WING-LONG-NAME,SPX,P,6700,2026-10-16,-250,2026-08-20,20.00,
+DESK-CONDOR-OCTOBER-BROKEN-WING-LONG-NAME,SPX,C,8100,2026-10-16,-250,2026-08-20,12.00,
+DESK-CONDOR-OCTOBER-BROKEN-WING-LONG-NAME,SPX,C,8150,2026-10-16,250,2026-08-20,9.00,
+PCS-SEPW,SPXW,P,7000,2026-09-11,-300,2026-08-20,15.00,
+PCS-SEPW,SPXW,P,6900,2026-09-11,300,2026-08-20,10.00,
+BFLY,SPX,C,7700,2026-10-16,100,2026-08-20,80.00,
+BFLY,SPX,C,7800,2026-10-16,-200,2026-08-20,40.00,
+BFLY,SPX,C,7950,2026-10-16,100,2026-08-20,15.00,
+NAKED-CALL,SPX,C,8300,2026-09-18,-50,2026-08-20,3.00,
+VCS-OCT,VIX,C,20,2026-10-21,1000,2026-08-20,2.00,
+VCS-OCT,VIX,C,30,2026-10-21,-1000,2026-08-20,0.80,
+"""
+
+
+@pytest.fixture
+def context(mini_warehouse, tmp_path):
+    settings, con = mini_warehouse
+    load_sample_book(con, date(2026, 11, 25))
+    path = tmp_path / "big.csv"
+    path.write_text(BIG_BOOK)
+    import_book(con, path, date(2026, 11, 25))
+    return build_context(con, DAY, settings, None)
+
+
+def _boxes(box):
+    yield box
+    for child in getattr(box, "children", None) or []:
+        yield from _boxes(child)
+
+
+def test_positions_are_grouped_by_expiry_with_their_subtotals(context):
+    section = context["positions"]
+    expiries = [g["expiry"] for g in section["groups"]]
+    assert expiries == sorted(expiries) and len(expiries) == len(set(expiries))
+    assert expiries[0] == "2026-09-11"  # the SPXW weekly first
+    october = next(g for g in section["groups"] if g["expiry"] == "2026-10-16")
+    assert {r["id"] for r in october["rows"]} == {
+        "IC-2026-10",
+        "DESK-CONDOR-OCTOBER-BROKEN-WING-LONG-NAME",
+        "BFLY",
+    }
+    rows = {r["id"]: r for g in section["groups"] for r in g["rows"]}
+    assert rows["NAKED-CALL"]["max_loss"] == "undefined"
+    assert rows["BFLY"]["kind"] == "butterfly"
+    assert rows["PCS-SEPW"]["kind"] == "vertical (SPXW)"
+    assert rows["VCS-OCT"]["kind"] == "VIX call spread"
+    assert rows["BFLY"]["strikes"] == ["+1 C 7700", "-2 C 7800", "+1 C 7950"]
+    assert rows["VCS-OCT"]["delta"].endswith("†")  # per point of the VIX future
+
+
+def test_the_subtotal_of_an_expiry_sums_its_spx_positions(context, mini_warehouse):
+    from alvh.book.marks import mark_book
+
+    _, con = mini_warehouse
+    marks = {m.position_id: m for m in mark_book(con, DAY).positions}
+    section = context["positions"]
+    october = next(g for g in section["groups"] if g["expiry"] == "2026-10-16")
+    ids = [r["id"] for r in october["rows"]]
+    assert october["subtotal"]["delta"] == number(sum(marks[i].delta for i in ids), 1, True)
+    assert october["subtotal"]["max_loss"] == money(sum(marks[i].max_loss for i in ids))
+
+
+def test_the_positions_table_fits_the_pdf_page(context):
+    from weasyprint import HTML
+
+    document = HTML(string=render_html(context)).render()
+    found = 0
+    for page in document.pages:
+        content = page._page_box
+        right = content.content_box_x() + content.width
+        for box in _boxes(content):
+            element = getattr(box, "element", None)
+            if element is None or element.get("id") != "positions-table":
+                continue
+            if type(box).__name__ != "TableBox":
+                continue
+            found += 1
+            edge = max(b.position_x + b.margin_width() for b in _boxes(box))
+            assert edge <= right + 0.01, f"the positions table overflows by {edge - right:.1f} px"
+    assert found
