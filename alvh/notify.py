@@ -27,9 +27,12 @@ block is a delivery failure that says so, never an import of Prefect from here.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import smtplib
+import socket
 import ssl
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -45,12 +48,13 @@ from pydantic import SecretStr
 
 from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings
-from alvh.store import audit
+from alvh.store import anchor, audit
 from alvh.store.warehouse import transaction
 
 log = logging.getLogger(__name__)
 
-SMTP_TIMEOUT_SECONDS = 20.0
+SMTP_TIMEOUT_SECONDS = 20.0  # each read, and each conversation as a whole
+DELIVERY_SECONDS_PER_TIMEOUT = 1.5  # every attempt of one delivery together: 30 s by default
 MAX_ATTEMPTS = 10
 MAX_BACKOFF_SECONDS = 30.0
 SECURITY_MODES = ("starttls", "ssl", "none")
@@ -146,6 +150,8 @@ def build_message(
     message["Message-ID"] = make_msgid("alvh-" + summary["as_of"], domain=domain)
     message["X-ALVH-As-Of"] = summary["as_of"]
     message["X-ALVH-Content-Hash"] = report.content_hash
+    if summary.get("audit_head"):
+        message["X-ALVH-Audit-Head"] = summary["audit_head"]
     message.set_content(render(EMAIL_TEXT_TEMPLATE, context))
     message.add_alternative(render(EMAIL_HTML_TEMPLATE, context), subtype="html")
     message.add_attachment(
@@ -166,13 +172,50 @@ def _transport(
     timeout: float,
     ssl_context: ssl.SSLContext | None,
 ) -> dict[str, Any]:
+    """One SMTP conversation, bounded as a whole by `timeout` (and each read by it too): a
+    server answering every 8 s once kept a run waiting 65 s."""
+    cut = threading.Event()
+    args = (message, recipients, sender, host, port, security, username, password, timeout)
+    try:
+        return _conversation(*args, ssl_context, cut)
+    except (OSError, smtplib.SMTPException) as exc:
+        if cut.is_set():
+            raise TimeoutError(f"the SMTP conversation took longer than {timeout:g} s") from exc
+        raise
+
+
+def _cut_off(client: smtplib.SMTP, cut: threading.Event) -> None:
+    """End a conversation past its time: shutting the socket ends any read blocked on it."""
+    cut.set()
+    if client.sock is not None:
+        with contextlib.suppress(OSError):
+            client.sock.shutdown(socket.SHUT_RDWR)
+
+
+def _conversation(
+    message: EmailMessage,
+    recipients: tuple[str, ...],
+    sender: str,
+    host: str,
+    port: int,
+    security: str,
+    username: str | None,
+    password: SecretStr | None,
+    timeout: float,
+    ssl_context: ssl.SSLContext | None,
+    cut: threading.Event,
+) -> dict[str, Any]:
     """One SMTP conversation; raises `_Permanent` for failures a retry will not fix."""
     context = ssl_context or ssl.create_default_context()
+    watchdog: threading.Timer | None = None
     try:
         if security == "ssl":
             client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
         else:
             client = smtplib.SMTP(host, port, timeout=timeout)
+        watchdog = threading.Timer(timeout, _cut_off, [client, cut])
+        watchdog.daemon = True
+        watchdog.start()
         with client:
             client.ehlo()
             if security == "starttls":
@@ -205,6 +248,9 @@ def _transport(
         if 400 <= exc.smtp_code < 500:
             raise ConnectionError(f"temporary SMTP error {exc.smtp_code} {text}") from None
         raise _Permanent(f"SMTP error {exc.smtp_code} {text}") from None
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
 
 
 def send_summary(
@@ -233,6 +279,8 @@ def send_summary(
         from alvh.report.context import summary_context
 
         summary = summary_context(con, as_of, settings)
+    # the chain's head as sent: the mailbox keeps a copy no warehouse edit can reach
+    summary = {**summary, "audit_head": anchor.head_text(con)}
     recipients = recipients_of(settings)
 
     credentials = SmtpCredentials()
@@ -295,7 +343,12 @@ def send_summary(
         channel = "smtp"
         status, detail = "failed", ""
         limit = max(1, min(int(attempts), MAX_ATTEMPTS))
+        give_up_at = time.monotonic() + DELIVERY_SECONDS_PER_TIMEOUT * timeout
         for tries in range(1, limit + 1):
+            left = give_up_at - time.monotonic()
+            if left <= 0:
+                detail += f"; gave up: {DELIVERY_SECONDS_PER_TIMEOUT * timeout:g} s spent"
+                break
             try:
                 refused = _transport(
                     message,
@@ -306,7 +359,7 @@ def send_summary(
                     security,
                     username,
                     password,
-                    timeout,
+                    min(timeout, left),
                     ssl_context,
                 )
             except _Permanent as exc:

@@ -1,15 +1,15 @@
-"""The daily unit as plain step functions: ingest → mark → signals and layers → persist →
+"""The daily unit as plain step functions: ingest → mark, signals and layers, persist →
 report → email → audit (issue: daily flow). No Prefect here: `flows/daily.py` wraps each step in
 a task, and `run_day` below runs the same steps in order without an orchestrator.
 
 Each step takes the run id, a date and the settings, opens the warehouse itself, does one thing,
-records its timing and row counts (`alvh.store.runs`), and returns a small `StepResult`. The mark
-and
-layers steps only compute; `persist` writes the day's derived rows — marks, settlements,
-signals, layer states, orders — in one transaction, so a run killed at any point leaves either
-the previous version of the day or the new one, never a mixture. Computed marks and decisions
-wait for `persist` in this process (keyed by run id); were `persist` ever to run elsewhere, it
-recomputes them, with the same result.
+records its timing and row counts (`alvh.store.runs`), and returns small `StepResult`s. Steps
+hand each other nothing but those values and what the previous step persisted (no module
+state), so each may run in its own process: `book_and_hedge_step` marks the book, decides the
+layers on those marks and writes the day's derived rows — marks, settlements, signals, layer
+states, orders — in one transaction, so a run killed at any point leaves either the previous
+version of the day or the new one, never a mixture; the email step sends the report, and the
+summary, that the report step wrote to disk.
 
 Exit codes of a run (interface.md): rejected input rows do not stop the day — it is computed on
 the data that loaded and the run exits 3 at the end; a publisher unreachable in `live` mode or an
@@ -34,7 +34,7 @@ from alvh.core.calendar import today_in_new_york
 from alvh.core.errors import UsageError
 from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings, load_settings
-from alvh.store import runs
+from alvh.store import anchor, runs
 from alvh.store.warehouse import connect, transaction
 
 BACKFILL_CHUNK_DAYS = 20
@@ -100,8 +100,6 @@ def daily_run(
             text = f"{type(exc).__name__}: {exc}"
             runs.finish(con, run_id, day, runs.FAILED, text[:2000], {"error": type(exc).__name__})
             raise
-        finally:
-            _forget(run_id)
 
 
 def _runs_sql() -> dict[str, str]:
@@ -111,15 +109,6 @@ def _runs_sql() -> dict[str, str]:
 def _record(con: duckdb.DuckDBPyConnection, run_id: str, result: StepResult, **extra) -> StepResult:
     runs.record_step(con, run_id, result.as_of, result.step, result.seconds, result.counts, **extra)
     return result
-
-
-# Computed marks and decisions waiting for `persist`, keyed by (run id, what).
-_STAGED: dict[tuple[str, str], Any] = {}
-
-
-def _forget(run_id: str) -> None:
-    for key in [k for k in _STAGED if k[0] == run_id]:
-        del _STAGED[key]
 
 
 def _pause_point(step: str, settings: Settings) -> None:
@@ -211,87 +200,34 @@ def _compute_marks(con: duckdb.DuckDBPyConnection, as_of: date, settings: Settin
     return mark_book(con, as_of, params, costs)
 
 
-def mark_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
-    """Mark the book at the close of `as_of` (method §4); nothing is written until persist."""
-    started = time.perf_counter()
-    with connect(settings.warehouse_path) as con:
-        marks = _compute_marks(con, as_of, settings)
-        _STAGED[(run_id, "marks")] = marks
-        _pause_point("mark", settings)
-        t, s = marks.totals, marks.snapshot
-        facts = {
-            "spx": s.spx,
-            "vix": s.vix,
-            **{k: t[k] for k in ("value", "cash", "delta", "gamma", "vega", "theta")},
-            "risk_capital": t["risk_capital"],
-            "vega_offset_ratio": t["vega_offset_ratio"],
-            "liquidity_ratio": t["liquidity_ratio"],
-            "day_pnl": (marks.day_pnl or {}).get("total"),
-            "vx_forward_sources": marks.assumptions.get("vx_forward_sources", []),
-        }
-        result = StepResult(
-            "mark",
-            as_of,
-            time.perf_counter() - started,
-            {"positions": len(marks.positions), "legs": len(marks.legs)},
-            facts,
-        )
-        return _record(con, run_id, result)
+def book_and_hedge_step(
+    run_id: str, as_of: date, settings: Settings
+) -> tuple[StepResult, StepResult, StepResult]:
+    """Mark the book (method §4), decide signals, layers and orders (§5–§6), and replace the
+    day's derived rows in one transaction — marks and settlements, signals, layer states and
+    the day's proposals (approved or executed orders are kept).
 
-
-def layers_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
-    """Signals S1–S6, layer states and proposed orders for `as_of` (method §5–§6); computed
-    only, written by persist."""
-    from alvh.hedge.day import run_layers
-
-    started = time.perf_counter()
-    with connect(settings.warehouse_path) as con:
-        # the marks the mark step just computed: the day is not marked a second time
-        marks = _STAGED.get((run_id, "marks"))
-        decision = run_layers(con, as_of, settings, marks=marks)
-        _STAGED[(run_id, "decision")] = decision
-        _pause_point("layers", settings)
-        result = StepResult(
-            "layers",
-            as_of,
-            time.perf_counter() - started,
-            {
-                "signals": len(decision.signals),
-                "states": len(decision.layers),
-                "orders": len(decision.orders),
-            },
-            {
-                "layers": {
-                    name: {
-                        "state": st.state,
-                        "target": st.target_contracts,
-                        "held": st.held_contracts,
-                    }
-                    for name, st in decision.layers.items()
-                },
-                "signals_active": [n for n, r in decision.signals.items() if r.active],
-                "signals_unavailable": [n for n, r in decision.signals.items() if not r.available],
-                "orders": [
-                    f"{o.layer} {o.action} {o.quantity} {o.instrument} {o.strike:g} {o.expiry}"
-                    for o in decision.orders
-                ],
-            },
-        )
-        return _record(con, run_id, result)
-
-
-def persist_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
-    """Replace the day's derived rows in one transaction: marks and settlements (method §4),
-    signals and layer states, and the day's proposals (approved or executed orders are kept)."""
+    One step, so the marks and the decision pass between the three parts as values in one
+    process, never through module state; a run killed at any point leaves the day's rows as
+    they were or as they are now. Returns the `mark`, `layers` and `persist` records.
+    """
     from alvh.book.marks import save_marks
     from alvh.hedge.day import run_layers, save_decision
 
-    started = time.perf_counter()
     with connect(settings.warehouse_path) as con:
-        marks = _STAGED.pop((run_id, "marks"), None) or _compute_marks(con, as_of, settings)
-        decision = _STAGED.pop((run_id, "decision"), None) or run_layers(
-            con, as_of, settings, marks=marks
+        started = time.perf_counter()
+        marks = _compute_marks(con, as_of, settings)
+        _pause_point("mark", settings)
+        marked = _record(con, run_id, _mark_result(marks, as_of, time.perf_counter() - started))
+
+        started = time.perf_counter()
+        decision = run_layers(con, as_of, settings, marks=marks)  # the day is marked once
+        _pause_point("layers", settings)
+        decided = _record(
+            con, run_id, _layers_result(decision, as_of, time.perf_counter() - started)
         )
+
+        started = time.perf_counter()
         with transaction(con):  # save_marks' and save_decision's own transactions join it
             written = save_marks(con, marks)
             order_ids = save_decision(con, decision)
@@ -308,7 +244,44 @@ def persist_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
             },
             {"order_ids": order_ids},
         )
-        return _record(con, run_id, result)
+        return marked, decided, _record(con, run_id, result)
+
+
+def _mark_result(marks, as_of: date, seconds: float) -> StepResult:
+    t, s = marks.totals, marks.snapshot
+    facts = {
+        "spx": s.spx,
+        "vix": s.vix,
+        **{k: t[k] for k in ("value", "cash", "delta", "gamma", "vega", "theta")},
+        "risk_capital": t["risk_capital"],
+        "vega_offset_ratio": t["vega_offset_ratio"],
+        "liquidity_ratio": t["liquidity_ratio"],
+        "day_pnl": (marks.day_pnl or {}).get("total"),
+        "vx_forward_sources": marks.assumptions.get("vx_forward_sources", []),
+    }
+    counts = {"positions": len(marks.positions), "legs": len(marks.legs)}
+    return StepResult("mark", as_of, seconds, counts, facts)
+
+
+def _layers_result(decision, as_of: date, seconds: float) -> StepResult:
+    counts = {
+        "signals": len(decision.signals),
+        "states": len(decision.layers),
+        "orders": len(decision.orders),
+    }
+    facts = {
+        "layers": {
+            name: {"state": st.state, "target": st.target_contracts, "held": st.held_contracts}
+            for name, st in decision.layers.items()
+        },
+        "signals_active": [n for n, r in decision.signals.items() if r.active],
+        "signals_unavailable": [n for n, r in decision.signals.items() if not r.available],
+        "orders": [
+            f"{o.layer} {o.action} {o.quantity} {o.instrument} {o.strike:g} {o.expiry}"
+            for o in decision.orders
+        ],
+    }
+    return StepResult("layers", as_of, seconds, counts, facts)
 
 
 def report_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
@@ -318,7 +291,6 @@ def report_step(run_id: str, as_of: date, settings: Settings) -> StepResult:
     started = time.perf_counter()
     with connect(settings.warehouse_path) as con:
         report = build_report(con, as_of, settings, run_id=run_id)
-        _STAGED[(run_id, "report")] = report
         _pause_point("report", settings)
         result = StepResult(
             "report",
@@ -355,7 +327,7 @@ def email_step(
 
     started = time.perf_counter()
     with connect(settings.warehouse_path) as con:
-        report = _STAGED.pop((run_id, "report"), None) or existing_report(settings, as_of)
+        report = existing_report(settings, as_of)  # as the report step wrote it
         if report is None:
             raise UsageError(f"no report rendered for {as_of}: run the report step first")
         delivery = send_summary(
@@ -414,6 +386,8 @@ def audit_step(
             details["layers"] = {k: v["state"] for k, v in r.facts["layers"].items()}
     with connect(settings.warehouse_path) as con:
         head = runs.finish(con, run_id, as_of, status, message[:2000], details)
+    # the head also goes outside the warehouse, where a rewritten chain cannot follow it
+    anchor.append(settings.audit_anchor_file, head, as_of=as_of, run_id=run_id)
     return RunResult(run_id, as_of, status, exit_code, message, list(results), head)
 
 
@@ -430,9 +404,7 @@ def run_day(
     with daily_run(as_of, settings, wait_seconds) as run_id:
         loaded = ingest_step(run_id, as_of, settings, source)
         day = loaded.as_of
-        marked = mark_step(run_id, day, settings)
-        decided = layers_step(run_id, day, settings)
-        saved = persist_step(run_id, day, settings)
+        marked, decided, saved = book_and_hedge_step(run_id, day, settings)
         report = report_step(run_id, day, settings)
         delivery = email_step(run_id, day, settings, send_email)
         steps = [loaded, marked, decided, saved, report, delivery]

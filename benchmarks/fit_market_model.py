@@ -414,6 +414,12 @@ def response_section(vol: pd.DataFrame, spx: pd.DataFrame) -> None:
         after = market.apply_vix_response(15.0, moves, fit)
         print("\nVIX 15 after an SPX move (slopes only):")
         print(fmt(pd.DataFrame({"spx_return": moves, "vix_after": after}), 2))
+        uncapped = market.apply_vix_response(82.69, -0.25, fit, cap=np.inf)
+        capped = market.apply_vix_response(82.69, -0.25, fit)
+        print(
+            f"\nVIX 82.69 (2020-03-16) after SPX −25 %: {uncapped:.1f} uncapped, {capped:.1f} "
+            f"with the cap VIX_RESPONSE_CAP = {market.VIX_RESPONSE_CAP:g}"
+        )
 
 
 def main() -> None:

@@ -83,22 +83,11 @@ def ingest(run_id: str, as_of: date | None, source: str) -> StepResult:
     return result
 
 
-@task(name="mark", cache_policy=NONE)
-def mark(run_id: str, as_of: date) -> StepResult:
-    """Mark every open position with the model; greeks, P&L, risk capital (method §4)."""
-    return pipeline.mark_step(run_id, as_of, load_settings())
-
-
-@task(name="signals-and-layers", cache_policy=NONE)
-def signals_and_layers(run_id: str, as_of: date) -> StepResult:
-    """Signals S1–S6, layer states, targets and proposed orders (method §5–§6)."""
-    return pipeline.layers_step(run_id, as_of, load_settings())
-
-
-@task(name="persist", cache_policy=NONE)
-def persist(run_id: str, as_of: date) -> StepResult:
-    """Replace the day's derived rows in one transaction."""
-    return pipeline.persist_step(run_id, as_of, load_settings())
+@task(name="mark-hedge-persist", cache_policy=NONE)
+def mark_hedge_persist(run_id: str, as_of: date) -> list[StepResult]:
+    """Mark the book (method §4); signals, layer states, targets and proposed orders (§5–§6);
+    the day's derived rows replaced in one transaction."""
+    return list(pipeline.book_and_hedge_step(run_id, as_of, load_settings()))
 
 
 @task(name="report", cache_policy=NONE)
@@ -160,9 +149,7 @@ def alvh_daily(
     settings = load_settings()
     with pipeline.daily_run(as_of, settings, wait_seconds, flow_run.id) as run_id:
         loaded = ingest(run_id, as_of, source)
-        marked = mark(run_id, loaded.as_of)
-        decided = signals_and_layers(run_id, loaded.as_of)
-        saved = persist(run_id, loaded.as_of)
+        marked, decided, saved = mark_hedge_persist(run_id, loaded.as_of)
         rendered = report(run_id, loaded.as_of)
         delivered = email(run_id, loaded.as_of, send_email)
         steps = [loaded, marked, decided, saved, rendered, delivered]

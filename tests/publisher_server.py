@@ -7,6 +7,8 @@ routes, and point `Settings.cboe_url_template` / `fred_url_template` at it.
     server.route("/cboe/VIX_History.csv", Status(500))
     server.route("/cboe/VIX_History.csv", Truncated(b"DATE,OPEN,..."))
     server.route("/cboe/VIX_History.csv", Slow(2.0, Body(b"...")))
+    server.route("/cboe/SPX_History.csv", Unframed(b"DATE,SPX\n08/21/2026,76"))  # cut mid-row
+    server.route("/cboe/SPX_History.csv", Trickle(b"DATE,SPX\n...", interval=1.0))
 
 A route key is the request path, optionally with its query (`/fred/fredgraph.csv?id=DGS2`);
 the full target is matched first, then the bare path. Unrouted paths answer 404. Every request
@@ -99,6 +101,45 @@ class Truncated(Behaviour):
         handler.end_headers()
         handler.wfile.write(self.data)
         handler.wfile.flush()
+        handler.close_connection = True
+
+
+@dataclass(frozen=True)
+class Unframed(Behaviour):
+    """Send `data` with no Content-Length and close the connection: its end is the only end."""
+
+    data: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def respond(self, handler: _Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/csv")
+        handler.send_header("Connection", "close")
+        for name, value in self.headers:
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(self.data)
+        handler.wfile.flush()
+        handler.close_connection = True
+
+
+@dataclass(frozen=True)
+class Trickle(Behaviour):
+    """Announce `data` correctly, then send it one byte every `interval` seconds."""
+
+    data: bytes
+    interval: float
+
+    def respond(self, handler: _Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/csv")
+        handler.send_header("Content-Length", str(len(self.data)))
+        handler.end_headers()
+        for index in range(len(self.data)):
+            if handler.server.stopping.wait(self.interval):
+                break
+            handler.wfile.write(self.data[index : index + 1])
+            handler.wfile.flush()
         handler.close_connection = True
 
 

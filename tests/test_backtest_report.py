@@ -11,6 +11,7 @@ import re
 from datetime import date
 
 import pytest
+from markupsafe import escape
 from test_cli import run_alvh
 
 from alvh.backtest import BacktestConfig, load_inputs, run_backtest
@@ -76,6 +77,21 @@ def test_html_has_one_row_per_event_and_per_variant_and_no_script(report):
     assert html.count('class="chart-svg"') == 3
     vx = html.split('id="vx-errors"')[1].split("</table>")[0]
     assert "overall" in vx and "VX1" in vx and "VX2" in vx
+
+
+def test_claim_prints_its_interval_and_why_a_variant_cut_less_than_l1(report):
+    result, html = report["result"], report["html"]
+    low, high = result.claim["median_interval_90"]
+    flat = re.sub(r"\s+", " ", report["pdf"])
+    assert f"bootstrap 90 % interval {percent(low)} to {percent(high)}" in html
+    table = html.split('id="largest-spikes"')[1].split("</table>")[0]
+    spikes = result.claim["largest_spikes"]
+    assert table.count('<tr class="spike') == sum(len(s["variants"]) for s in spikes) > 0
+    for spike in spikes:
+        for v in spike["variants"].values():
+            if v["worse_than_l1"]:
+                assert str(escape(v["why"])) in table  # autoescaped: L1&#39;s
+                assert v["why"][:40] in flat
 
 
 def test_context_formats_every_number_with_a_unit(report):

@@ -84,7 +84,7 @@ def test_the_flow_runs_the_day_as_named_tasks_with_a_summary_artifact(
     assert flow_run.name == "alvh-daily-2026-08-20"  # named after the day once it is settled
     assert flow_run.state.is_completed()
     names = {t.name.rsplit("-", 1)[0] for t in tasks if str(t.flow_run_id) == flow_run_id}
-    steps = {"ingest", "mark", "signals-and-layers", "persist", "report", "email", "audit"}
+    steps = {"ingest", "mark-hedge-persist", "report", "email", "audit"}
     assert names == steps
     artifact = Artifact.get("alvh-daily-summary")
     assert "| L1 | ACTIVE |" in artifact.data and "2026-08-20" in artifact.data

@@ -138,3 +138,131 @@ def test_a_stale_live_feed_loads_but_is_called_stale(live_settings, publisher_se
     vix = _item(report, "VIX")
     assert vix.status == "loaded" and report.exit_code == 0
     assert "stale feed: newest value 2026-07-23" in vix.note
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 15: a cut transfer, an implausible move, a flood of bad rows, a trickling publisher
+
+
+def _spx_close(settings, day: str) -> float:
+    con = open_warehouse(settings.warehouse_path)
+    try:
+        return con.execute(
+            "SELECT value FROM observations WHERE series_id = 'SPX' AND obs_date = ?", [day]
+        ).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _spx_file(settings, last_close: str) -> bytes:
+    """Cboe's SPX file for the three sessions to 2026-08-21, as stored, the last close replaced."""
+    con = open_warehouse(settings.warehouse_path)
+    try:
+        rows = con.execute(
+            "SELECT strftime(obs_date, '%m/%d/%Y'), value FROM observations "
+            "WHERE series_id = 'SPX' AND obs_date BETWEEN '2026-08-18' AND '2026-08-20' "
+            "ORDER BY obs_date"
+        ).fetchall()
+    finally:
+        con.close()
+    lines = ["DATE,SPX", *(f"{d},{v}" for d, v in rows), f"08/21/2026,{last_close}"]
+    return "\n".join(lines).encode()
+
+
+def _only_spx_live(publisher_server) -> None:
+    for spec in catalogue.SERIES:
+        if spec.live is not None and spec.live.publisher == "fred":
+            publisher_server.fred(spec.live.key, Status(503))
+
+
+def test_a_transfer_cut_mid_row_revises_nothing_and_exits_3(live_settings, publisher_server):
+    from publisher_server import Unframed
+
+    assert _run(live_settings, "snapshot")[0].exit_code == 0
+    before = _spx_close(live_settings, "2026-08-21")
+    assert before == pytest.approx(7674.37)
+    _only_spx_live(publisher_server)
+    publisher_server.cboe("SPX", Unframed(_spx_file(live_settings, "76")))
+    report, _ = _run(live_settings, "live")
+    assert report.exit_code == 3
+    spx = _item(report, "SPX")
+    assert spx.status == "failed" and spx.updated == 0 and spx.rejected == 1
+    assert "rule: truncated" in spx.reject_messages[0]
+    assert _spx_close(live_settings, "2026-08-21") == before
+
+
+def test_an_implausible_one_day_move_is_refused_and_revises_nothing(
+    live_settings, publisher_server
+):
+    assert _run(live_settings, "snapshot")[0].exit_code == 0
+    before = _spx_close(live_settings, "2026-08-21")
+    _only_spx_live(publisher_server)
+    # a complete, well-framed file whose last close is 1/100 of the stored one
+    publisher_server.cboe("SPX", Body(_spx_file(live_settings, "76.0") + b"\n"))
+    report, _ = _run(live_settings, "live")
+    assert report.exit_code == 3
+    spx = _item(report, "SPX")
+    assert spx.updated == 0 and spx.rejected == 1
+    assert "row 5, column 'close'" in spx.reject_messages[0]
+    assert "rule: implausible_move" in spx.reject_messages[0]
+    assert _spx_close(live_settings, "2026-08-21") == before
+    # the same file with the true close passes: the rule judges moves, not the file
+    publisher_server.cboe("SPX", Body(_spx_file(live_settings, f"{before}") + b"\n"))
+    report, _ = _run(live_settings, "live")
+    assert _item(report, "SPX").rejected == 0 and _item(report, "SPX").updated == 0
+
+
+def test_a_move_is_judged_against_the_value_that_stands_not_a_refused_spike():
+    import numpy as np
+    import pandas as pd
+
+    from alvh.data.validation import implausible_moves
+
+    days = pd.to_datetime(["2026-08-17", "2026-08-18", "2026-08-19", "2026-08-20"])
+    stored = pd.Series([7600.0, 7610.0], index=days[:2])
+    # a spike on the 19th, a normal close on the 20th: only the spike is refused
+    refused = implausible_moves(pd.Series(days[2:]), np.array([76.0, 7620.0]), stored)
+    assert refused.tolist() == [True, False]
+    # a genuine crash day (−20 %) and a VIX-like doubling pass
+    assert not implausible_moves(pd.Series(days[2:]), np.array([6100.0, 12000.0]), stored).any()
+    # values already stored are not judged again
+    assert not implausible_moves(pd.Series(days[:2]), np.array([7600.0, 7610.0]), stored).any()
+
+
+def test_a_file_of_mostly_bad_rows_is_refused_as_one_rejected_row(live_settings, publisher_server):
+    from alvh.data.validation import MAX_REJECTED_ROWS_PER_FILE
+
+    _only_spx_live(publisher_server)
+    garbage = "DATE,SPX\n" + "".join(
+        f"{i:02d}/xx/2026,abc\n" for i in range(MAX_REJECTED_ROWS_PER_FILE * 3)
+    )
+    publisher_server.cboe("SPX", Body.text(garbage))
+    report, _ = _run(live_settings, "live")
+    spx = _item(report, "SPX")
+    assert report.exit_code == 3 and spx.status == "failed" and spx.inserted == 0
+    assert spx.rejected == 1 and "rule: too_many_rejects" in spx.reject_messages[0]
+    con = open_warehouse(live_settings.warehouse_path)
+    try:
+        stored = con.execute(
+            "SELECT count(*), max(length(message)) FROM rejected_rows WHERE item = 'SPX'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert stored[0] == 1 and stored[1] < 1000
+
+
+def test_a_trickling_publisher_is_cut_off_and_auto_falls_back(live_settings, publisher_server):
+    import time
+
+    from publisher_server import Trickle
+
+    settings = live_settings.model_copy(update={"http_transfer_timeout_seconds": 1.0})
+    vix_file = (PUBLISHER_FIXTURES / "VIX_History.csv").read_bytes()
+    publisher_server.cboe("VIX", Trickle(vix_file, 0.05))
+    started = time.monotonic()
+    report, sources = _run(settings, "auto")
+    elapsed = time.monotonic() - started
+    vix = _item(report, "VIX")
+    assert vix.status == "fallback" and "took longer than 1 s" in vix.note
+    assert sources["VIX"] == "snapshot"
+    assert elapsed < 15  # one bounded transfer, not a byte-a-second wait per series

@@ -171,6 +171,8 @@ def test_more_vix_never_ends_a_spike_window_early():
 
 def test_more_vix_keeps_l3_active_in_the_decision(snapshot_copy):
     settings, con = snapshot_copy
+    # Monetisation is off by default (docs/engine.md, "When L3 helps"); this day exercises it.
+    settings = settings.model_copy(update={"layers": {"l3_monetize": True}})
     _book(
         settings,
         con,
@@ -279,3 +281,39 @@ def test_a_day_already_marked_gives_the_same_decision(snapshot_copy):
     assert given["orders"]  # L2 buys on the day: the marks reached the sizing
     with pytest.raises(ValueError, match="2024-08-02"):
         run_layers(con, day, settings, marks=mark_book(con, date(2024, 8, 2)))
+
+
+def _decide_on(snapshot_con, day, states, condor_sensitivity, holdings=()):
+    from alvh.book.costs import CostModel
+    from alvh.book.valuation import ModelParams
+    from alvh.data.market_day import load_market
+    from alvh.hedge.layers import decide
+    from alvh.hedge.signals import SignalReading
+
+    reading = SignalReading(1.0, 0.5, True, True, "a; b")
+    base = {"L1": OFF, "L2": OFF, "L3": OFF, "l3_window": False, "l3_peak": np.nan}
+    return decide(
+        day,
+        {name: reading for name in ("S1", "S2", "S3", "S4", "S5", "S6")},
+        pd.Series({**base, "l2_trigger_age": 0.0, "events_due": "", **states}),
+        load_market(snapshot_con, day),
+        2_000_000.0,  # a budget that does not bind
+        condor_sensitivity,
+        list(holdings),
+        0.0,
+        ModelParams(),
+        CostModel(),
+        LayerConfig(),
+        {},
+    )
+
+
+@pytest.mark.parametrize("sign", [-1.0, 1.0])
+def test_l2_covers_the_absolute_condor_sensitivity(snapshot_con, sign):
+    # docs/engine.md: L2's target is l2_offset × |condor VIX sensitivity| — a condor book near
+    # its maximum loss (long vega then) is covered as well as one that loses when VIX rises.
+    decision = _decide_on(snapshot_con, date(2024, 8, 5), {"L2": ACTIVE}, sign * 5_000.0)
+    per_call = decision.instrument.sensitivity
+    (order,) = [o for o in decision.orders if o.layer == "L2"]
+    assert order.quantity == int(np.ceil(0.40 * 5_000.0 / per_call))
+    assert decision.plan.targets["L2"].target == pytest.approx(2_000.0)

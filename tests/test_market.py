@@ -417,3 +417,21 @@ def test_vix_response_fit_recovers_known_slopes():
     assert fit.down_slope == pytest.approx(-5.0, abs=1e-9)
     assert fit.up_intercept == pytest.approx(-0.003, abs=1e-9)
     assert fit.down_r2 == pytest.approx(1.0)
+
+
+def test_vix_response_is_capped_at_a_level_vix_has_never_exceeded(vol_indices):
+    spx = pd.read_csv(snapshot_dir() / "spx_daily.csv", parse_dates=["date"])
+    fit = market.fit_vix_response(
+        spx.set_index("date")["close"], vol_indices.set_index("date")["vix"]
+    )
+    uncapped = 82.69 * np.exp(fit.down_slope * -0.25)  # 2020-03-16's close, SPX −25 %
+    assert uncapped > 200.0
+    assert market.apply_vix_response(82.69, -0.25, fit) == market.VIX_RESPONSE_CAP == 90.0
+    # below the cap the response is the regression's, untouched
+    assert market.apply_vix_response(15.0, -0.10, fit) == pytest.approx(
+        15.0 * np.exp(fit.down_slope * -0.10)
+    )
+    # a VIX already above the cap is never raised further, and still falls on up days
+    above = market.apply_vix_response(np.array([95.0, 95.0]), np.array([-0.05, 0.05]), fit)
+    assert above[0] == 95.0 and above[1] < 95.0
+    assert market.apply_vix_response(82.69, -0.25, fit, cap=300.0) == pytest.approx(uncapped)

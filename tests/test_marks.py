@@ -42,11 +42,16 @@ def test_book_show_json_has_the_interface_shape(sample):
         "theta",
         "max_loss",
         "breakevens",
+        "model_delta",
     }
     assert all(position_keys <= set(p) for p in marks["positions"])
+    # the book's model delta is its positions', hedges included (method §4.4 dynamics)
+    model = sum(p["model_delta"] for p in marks["positions"])
+    assert marks["totals"]["model_delta"] == pytest.approx(model)
     total_keys = {
         "value",
         "delta",
+        "model_delta",
         "gamma",
         "vega",
         "theta",

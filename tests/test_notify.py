@@ -489,3 +489,25 @@ def test_the_password_from_the_environment_is_never_written_anywhere(
         assert PASSWORD not in repr(rows), table
     con.execute("CHECKPOINT")
     assert PASSWORD.encode() not in Path(settings.warehouse_path).read_bytes()
+
+
+def test_the_email_and_the_report_footer_carry_the_audit_chain_head(home):
+    """Issue 15: copies of the chain's head outside the warehouse, in every email and report."""
+    import re
+
+    from alvh.store import audit
+
+    _, con, report = home
+    stored = dict(con.execute("SELECT seq, hash FROM audit_log").fetchall())
+    footer = re.search(
+        r"Audit chain head when this report was written: row (\d+), sha-256 ([0-9a-f]{64})",
+        report.html.read_text("utf-8"),
+    )
+    assert footer and stored[int(footer[1])] == footer[2]
+    seq, digest = audit.head(con)
+    delivery = send_summary(con, DAY, settings_for(home, smtp_host=None), report)
+    message = parse(delivery.eml_path.read_bytes())
+    assert message["X-ALVH-Audit-Head"] == f"row {seq}, sha-256 {digest}"
+    for part in ("plain", "html"):
+        body = message.get_body((part,)).get_content()
+        assert f"row {seq}, sha-256 {digest}" in body, part

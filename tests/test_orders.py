@@ -55,7 +55,7 @@ def test_an_order_goes_from_proposed_to_approved_to_executed(con, two_of_three):
     (order_id,) = _propose(con)
     assert approve(con, order_id, "alice", two_of_three) == "proposed"
     assert approve(con, order_id, "carol", two_of_three) == "approved"
-    summary = execute(con, order_id, 1.05, date(2026, 8, 24))
+    summary = execute(con, order_id, 1.05, date(2026, 8, 24), settings=two_of_three)
     assert "opened 20" in summary
     held = open_positions(con, date(2026, 8, 24))
     assert [(p.position_id, p.quantity, p.strike, p.entry_price) for p in held] == [
@@ -93,7 +93,7 @@ def test_unapproved_orders_cannot_execute_and_expire_at_the_next_run(con, two_of
     (order_id,) = _propose(con)
     approve(con, order_id, "bob", two_of_three)
     with pytest.raises(UsageError, match="only approved orders"):
-        execute(con, order_id, 1.0, date(2026, 8, 24))
+        execute(con, order_id, 1.0, date(2026, 8, 24), settings=two_of_three)
     with transaction(con):
         expired = expire_unapproved(con, date(2026, 8, 24))
     assert expired == [order_id]
@@ -117,7 +117,7 @@ def test_a_close_order_reduces_the_position(con, tmp_path):
     settings = Settings(home=tmp_path)
     (opened,) = _propose(con)
     approve(con, opened, "risk-manager", settings)
-    execute(con, opened, 1.0, date(2026, 8, 24))
+    execute(con, opened, 1.0, date(2026, 8, 24), settings=settings)
     close = ProposedOrder(
         "L3",
         "close",
@@ -131,7 +131,7 @@ def test_a_close_order_reduces_the_position(con, tmp_path):
     )
     (closing,) = _propose(con, as_of=date(2026, 8, 31), orders=(close,))
     approve(con, closing, "risk-manager", settings)
-    execute(con, closing, 4.10, date(2026, 9, 1))
+    execute(con, closing, 4.10, date(2026, 9, 1), settings=settings)
     assert open_positions(con, date(2026, 8, 31))[0].quantity == 20
     assert open_positions(con, date(2026, 9, 1))[0].quantity == 12
 
@@ -142,7 +142,7 @@ def test_absurd_fill_prices_are_refused(con, tmp_path, price):
     (order_id,) = _propose(con)
     approve(con, order_id, "risk-manager", settings)
     with pytest.raises(UsageError):
-        execute(con, order_id, price, date(2026, 8, 24))
+        execute(con, order_id, price, date(2026, 8, 24), settings=settings)
     assert list_orders(con).loc[0, "status"] == "approved"
 
 
@@ -150,7 +150,7 @@ def test_a_position_cannot_be_closed_twice(con, tmp_path):
     settings = Settings(home=tmp_path)
     (opened,) = _propose(con)
     approve(con, opened, "risk-manager", settings)
-    execute(con, opened, 1.0, date(2026, 8, 24))
+    execute(con, opened, 1.0, date(2026, 8, 24), settings=settings)
     close = ProposedOrder(
         "L1", "close", 22.0, date(2026, 9, 16), 20, 2.0, -3980.0, "L1 roll", position_id=opened
     )
@@ -158,10 +158,20 @@ def test_a_position_cannot_be_closed_twice(con, tmp_path):
     approve(con, first, "risk-manager", settings)
     (second,) = _propose(con, as_of=date(2026, 8, 26), orders=(close,))
     approve(con, second, "risk-manager", settings)
-    execute(con, first, 2.0, date(2026, 8, 27))
+    execute(con, first, 2.0, date(2026, 8, 27), settings=settings)
     with pytest.raises(UsageError, match="0 are open"):
-        execute(con, second, 2.0, date(2026, 8, 27))
+        execute(con, second, 2.0, date(2026, 8, 27), settings=settings)
     assert open_positions(con, date(2026, 8, 27)) == []
     assert list_orders(con, "approved")["order_id"].tolist() == [second]
     closes = con.execute("SELECT sum(quantity) FROM position_closes").fetchall()
     assert closes == [(20,)]
+
+
+def test_a_status_set_to_approved_in_sql_authorises_nothing(con, two_of_three):
+    """Issue 15: approval is derived from the approvals themselves, never the status column."""
+    (order_id,) = _propose(con)
+    approve(con, order_id, "alice", two_of_three)
+    con.execute("UPDATE orders SET status = 'approved' WHERE order_id = ?", [order_id])
+    with pytest.raises(UsageError, match="1 valid approval"):
+        execute(con, order_id, 1.0, date(2026, 8, 24), settings=two_of_three)
+    assert con.execute("SELECT count(*) FROM positions").fetchone() == (0,)

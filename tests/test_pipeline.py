@@ -292,3 +292,23 @@ def test_a_run_that_reuses_unchanged_input_renders_what_a_full_load_rendered(
         loaded.step("report").facts["content_hash"] == reused.step("report").facts["content_hash"]
     )
     assert loaded.step("ingest").facts["input_hash"] == reused.step("ingest").facts["input_hash"]
+
+
+def test_the_email_step_sends_what_the_report_step_persisted(day_settings, fast_pdf, tmp_path):
+    """No module state between steps: the email step reads the report (and its summary) from
+    the manifest the report step wrote, so it works from another process too."""
+    from alvh.report import existing_report
+
+    result = pipeline.run_day(DAY, day_settings, source="snapshot", send_email=False)
+    run_id = result.run_id
+    report = existing_report(day_settings, DAY)
+    assert report.summary is not None and report.summary["as_of"] == DAY.isoformat()
+    manifest = json.loads(report.manifest.read_text())
+    manifest["summary"]["layers"][0]["state"] = "MANIFEST-STATE"
+    report.manifest.write_text(json.dumps(manifest))
+
+    sent = pipeline.email_step(run_id, DAY, day_settings, send=True)
+
+    eml = next(day_settings.reports_dir.rglob("*.eml"))
+    assert sent.counts == {"sent": 0, "failed": 0}
+    assert "MANIFEST-STATE" in eml.read_text()

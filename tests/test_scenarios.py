@@ -5,19 +5,25 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from alvh.book.positions import Position, load_sample_book, open_positions
 from alvh.book.scenarios import (
     EXPLICIT_VIX_SHIFTS,
     SPX_SHOCKS,
+    fitted_vix_shift,
     hedged_breakevens,
     history_inputs,
+    horizons,
+    model_leg_deltas,
     scenario_grid,
     stress_replay,
 )
 from alvh.book.valuation import ModelParams, build_legs, leg_greeks, price_legs
-from alvh.data.market_day import load_market
+from alvh.data.market_day import MarketSnapshot, load_market
+from alvh.model import market as mm
+from alvh.model.pricing import bsm_greeks
 
 DAY = date(2026, 8, 20)
 
@@ -91,7 +97,8 @@ def test_hedged_breakevens_are_where_net_pnl_crosses_zero(book):
     snapshot, positions, legs, fit, _ = book
     params = ModelParams()
     found = hedged_breakevens(legs, positions, snapshot, params, fit)
-    assert set(found["horizon"]) == {"1 day", "5 days", "expiry 2026-09-16"}
+    # the next expiry is the condors' SPX expiry, not the hedges' VIX expiry (2026-09-16)
+    assert set(found["horizon"]) == {"1 day", "5 days", "expiry 2026-09-18"}
     from alvh.book.scenarios import fitted_vix_shift
 
     base = price_legs(legs, snapshot, params)[0]
@@ -116,3 +123,93 @@ def test_stress_replay_hedge_reduces_losses_and_unhedged_loss_is_bounded(book, s
     assert (replay["hedge_pnl"] > 0).all()
     covid = replay.set_index("event").loc["2020-02..04"]
     assert covid["spx_return"] == pytest.approx(2237.40 / 3386.15 - 1, abs=1e-4)
+
+
+def _book_pnl(legs, snapshot, params, fit, moves):
+    """Net book P&L of each SPX move under the §4.4 dynamics (VIX by the §2.4 fit), today."""
+    base = price_legs(legs, snapshot, params)[0]
+    prices = price_legs(legs, snapshot, params, moves, fitted_vix_shift(snapshot.vix, moves, fit))
+    return ((prices - base) * legs.units * legs.quantity * 100).sum(axis=1)
+
+
+def test_a_small_scenario_shock_moves_the_book_by_its_model_delta(book):
+    snapshot, _, legs, fit, _ = book
+    params = ModelParams()
+    per_leg = model_leg_deltas(legs, snapshot, params, fit) * legs.units * legs.quantity * 100
+    model_delta = per_leg.sum()
+    bs = leg_greeks(legs, snapshot, params).greeks.delta * legs.units * legs.quantity * 100
+    bs_delta = bs[legs.is_spx].sum()
+    # the two dynamics differ on this book by far more than the tolerance below, so the check
+    # would fail for the sticky-strike delta
+    assert abs(model_delta - bs_delta) > 5 * 2e-3 * abs(model_delta)
+    for eps in (4e-4, 1e-4):  # other steps than the delta's own bump
+        up, down = _book_pnl(legs, snapshot, params, fit, np.array([eps, -eps]))
+        first_order = model_delta * snapshot.spx * eps
+        # central: the P&L of ±ε is ±model delta·ΔSPX to first order ...
+        assert (up - down) / 2 == pytest.approx(first_order, rel=2e-3)
+        # ... and each side within the gap between the down-day and up-day VIX responses
+        one_sided = np.array([up / first_order, -down / first_order])
+        assert np.all(np.abs(one_sided - 1) < 0.25)
+    # VIX rises when SPX falls, so the VIX calls lose value as SPX rises: a negative SPX delta
+    assert (per_leg[~legs.is_spx] < 0).all()
+
+
+def test_model_delta_is_black_scholes_plus_vega_times_the_smile_move():
+    """Without a VIX response the model delta is sticky moneyness: Δ_BS + vega·∂σ/∂SPX, with
+    ∂σ/∂SPX read off the §2.1 smile directly (not through the scenario engine)."""
+    nan = float("nan")
+    snapshot = MarketSnapshot(
+        DAY, 7600.0, 20.0, nan, nan, nan, nan, 0.04, "test", 0.013, "test", nan, nan,
+        pd.DataFrame(),
+    )  # fmt: skip
+    condor = Position(
+        "C", "iron_condor", date(2026, 9, 18), 1, DAY, 10.0,
+        put_long=6800, put_short=7200, call_short=7900, call_long=8000,
+    )  # fmt: skip
+    legs = build_legs([condor])
+    still = mm.VixResponse(0.0, 0.0, 0.0, 10, 0.0, 0.0, 0.0, 10, DAY, DAY)
+    params = ModelParams()
+    got = model_leg_deltas(legs, snapshot, params, still)
+    tau = (condor.expiry - DAY).days / mm.DAYS_PER_YEAR
+    atm = float(mm.atm_vol(tau, 20.0, atm_ratio=params.atm_ratio))
+    grow = np.exp((0.04 - 0.013) * tau)
+
+    def vol(spx):
+        return mm.spx_implied_vol(legs.strike, spx * grow, tau, atm, 20.0, params.skew)
+
+    h = 1e-3 * 7600.0
+    dvol = (vol(7600.0 + h) - vol(7600.0 - h)) / (2 * h)
+    g = bsm_greeks(7600.0, legs.strike, tau, 0.04, 0.013, vol(7600.0), legs.is_call)
+    # both are central differences (different steps): equal to O(step²)
+    np.testing.assert_allclose(got, g.delta + g.vega * dvol, rtol=3e-4)
+    # the smile's move is far larger than that tolerance: sticky strike would fail
+    assert np.all(np.abs(got - g.delta) > 30 * 3e-4 * np.abs(got))
+
+
+def test_the_expiry_horizon_is_the_condors_not_the_hedges(book):
+    snapshot, positions, *_ = book
+    found = horizons(snapshot.as_of, positions)
+    condor_expiry = min(p.expiry for p in positions if p.is_condor)
+    hedge_expiry = min(p.expiry for p in positions if not p.is_condor)
+    assert hedge_expiry < condor_expiry
+    assert found[-1].label == f"expiry {condor_expiry}"
+    assert found[-1].days == (condor_expiry - snapshot.as_of).days
+    hedges_only = horizons(snapshot.as_of, [p for p in positions if not p.is_condor])
+    assert hedges_only[-1].label == f"expiry {hedge_expiry}"
+
+
+def test_the_fitted_vix_response_in_the_grid_stays_below_its_cap(snapshot_con):
+    day = date(2020, 3, 16)  # VIX closed at 82.69: uncapped, SPX −25 % mapped to VIX 238.6
+    snapshot = load_market(snapshot_con, day)
+    fit, _ = history_inputs(snapshot_con, day)
+    condor = Position(
+        "C", "iron_condor", date(2020, 4, 17), 1, day, 30.0,
+        put_long=1900, put_short=2000, call_short=2800, call_long=2900,
+    )  # fmt: skip
+    legs = build_legs([condor])
+    grid = scenario_grid(legs, [condor], snapshot, ModelParams(), fit)
+    fitted = grid[grid["vix_response"] == "fit"]
+    assert fitted["vix"].max() == pytest.approx(mm.VIX_RESPONSE_CAP)
+    worst = fitted[fitted["spx_shock"] == -0.25]["vix"]
+    np.testing.assert_allclose(worst, mm.VIX_RESPONSE_CAP)
+    assert np.isfinite(grid["net_pnl"]).all()

@@ -120,3 +120,90 @@ def test_approver_names_are_kept_as_they_are_compared(tmp_path):
     assert settings.approvers == ["alice", "bob"]
     with pytest.raises(ValueError, match="distinct"):
         Settings(home=tmp_path, approvers=["alice", " alice"])
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 15: a bad setting is exit 2 in one line naming the file or variable, the key and the rule
+
+
+def _alvh_exit(monkeypatch, capsys, *args: str) -> tuple[int, str]:
+    """Run the `alvh` command in this process; its exit code and what it wrote to stderr."""
+    import sys
+
+    from alvh.cli.process import main
+
+    monkeypatch.setattr(sys, "argv", ["alvh", *args])
+    with pytest.raises(SystemExit) as ended:
+        main()
+    return ended.value.code, capsys.readouterr().err
+
+
+BAD_FILES = [
+    # (TOML text, what the message must name besides the file)
+    ("x = [\n", "not a valid TOML file"),
+    ("smtp_securty = 'ssl'\n", "smtp_securty: Extra inputs are not permitted"),
+    ("smtp_port = 'abc'\n", "smtp_port: Input should be a valid integer"),
+    ("smtp_port = 70000\n", "smtp_port: Input should be less than or equal to 65535"),
+    ("smtp_port = 0\n", "smtp_port: Input should be greater than or equal to 1"),
+    ("approvers = ['a', 'b']\napprovals_required = 3\n", "approvals_required (3) exceeds"),
+    ("approvers = ['alice', ' alice']\n", "approvers: approvers must be distinct"),
+    ("smtp_password = 'hunter2-in-file'\n", "smtp_password: secrets are read only from the env"),
+    ("[costs]\nfee_per_contract = -1.0\n", "[costs] fee_per_contract = -1.0: fees must be non-neg"),
+    ("[layers]\nroll_days = 7.9\n", "[layers] roll_days = 7.9: must be a whole number"),
+    ("[layers]\nrol_days = 7\n", "[layers] rol_days: unknown setting; known: hedge_budget_pct"),
+    ("[signals]\ns2_z = nan\n", "[signals] s2_z = nan: must be a finite number"),
+    ("[signals]\ns5_fast = 30\n", "[signals] s5_fast = 30: s5_fast must be shorter"),
+    ("fred_url_template = 'http://x/fred.csv'\n", "fred_url_template: must contain the placehol"),
+]
+
+
+@pytest.mark.parametrize(("text", "rule"), BAD_FILES)
+def test_a_bad_settings_file_is_exit_2_naming_the_file_key_and_rule(
+    text, rule, tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "alvh.toml").write_text(text)
+    code, err = _alvh_exit(monkeypatch, capsys, "data", "status")
+    assert code == 2, err
+    assert err.startswith(f"error: {tmp_path / 'alvh.toml'}: "), err
+    assert rule in err
+    assert len(err.strip().splitlines()) == 1
+    assert "hunter2" not in err
+
+
+BAD_VARIABLES = [
+    ("ALVH_HTTP_TIMEOUT_SECONDS", "abc", "http_timeout_seconds: Input should be a valid number"),
+    ("ALVH_CBOE_URL_TEMPLATE", "http://x/spx.csv", "cboe_url_template: must contain {symbol}"),
+    ("ALVH_CBOE_URL_TEMPLATE", "http://x/{symbol}/{day}", "and no other (found ['day', 'symb"),
+    ("ALVH_SMTP_PORT", "65536", "smtp_port: Input should be less than or equal to 65535"),
+    ("ALVH_APPROVALS_REQUIRED", "2", "approvals_required (2) exceeds the number of approvers"),
+    ("ALVH_COSTS__FEE_PER_CONTRACT", "-0.5", "[costs] fee_per_contract = -0.5: fees must be"),
+    ("ALVH_LAYERS__ROLL_DAYS", "7.9", "[layers] roll_days = 7.9: must be a whole number"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value", "rule"), BAD_VARIABLES)
+def test_a_bad_environment_variable_is_exit_2_naming_the_variable_key_and_rule(
+    variable, value, rule, monkeypatch, capsys
+):
+    monkeypatch.setenv(variable, value)
+    code, err = _alvh_exit(monkeypatch, capsys, "data", "status")
+    assert code == 2, err
+    assert err.startswith(f"error: environment variable {variable}: "), err
+    assert rule.replace("must contain {symbol}", "must contain the placeholder {symbol}") in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_good_tables_pass_the_checks_and_a_rule_across_keys_is_judged_on_all_of_them(tmp_path):
+    from alvh.book.costs import CostModel
+    from alvh.core.settings import check_method_table
+    from alvh.hedge.layers import LayerConfig
+
+    # roll_days = 25 alone breaks `roll_days < min_days_new` (21); with min_days_new = 30 it holds
+    (tmp_path / "alvh.toml").write_text(
+        "[layers]\nroll_days = 25\nmin_days_new = 30\n[costs]\nfee_per_contract = 0.65\n"
+    )
+    settings = load_settings()
+    check_method_table(settings, "layers", LayerConfig)
+    check_method_table(settings, "costs", CostModel)
+    assert settings.layers == {"roll_days": 25, "min_days_new": 30}
+    assert isinstance(settings.layers["roll_days"], int)

@@ -203,13 +203,16 @@ def test_unknown_file_404_is_unavailable(publisher_server, settings_for):
         read_cboe("NOSUCH", settings_for(publisher_server))
 
 
-def test_truncated_body_is_unavailable(publisher_server, settings_for):
+def test_truncated_body_is_a_bad_file(publisher_server, settings_for):
+    # issue 15: a body shorter than its Content-Length is refused as a file (exit 3 in live
+    # mode, the snapshot in auto), no longer reported as an unreachable publisher (exit 4)
     publisher_server.cboe("VIX", Truncated(VIX_TEXT.encode()[:300]))
 
-    with pytest.raises(SourceUnavailable, match="truncated") as caught:
+    with pytest.raises(BadFile, match="truncated") as caught:
         read_cboe("VIX", settings_for(publisher_server))
 
-    assert "300 bytes" in caught.value.reason
+    assert caught.value.rule == "truncated"
+    assert "300 of 601 bytes" in caught.value.detail
 
 
 def test_connection_dropped_without_response_is_unavailable(publisher_server, settings_for):
@@ -378,3 +381,82 @@ def test_short_rows_are_padded_with_empty_cells(publisher_server, settings_for):
     frame = read_cboe("VIX", settings_for(publisher_server)).frame
 
     assert frame.iloc[0].tolist() == ["06/01/2026", "15.88", "", "", ""]
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 15: a transfer cut mid-row, bodies beyond any real file, a publisher that trickles
+
+
+def test_a_last_row_without_its_line_end_and_no_length_is_refused_as_cut(
+    publisher_server, settings_for
+):
+    from publisher_server import Unframed
+
+    publisher_server.cboe("SPX", Unframed(b"DATE,SPX\n08/20/2026,7650.11\n08/21/2026,76"))
+    with pytest.raises(BadFile) as caught:
+        read_cboe("SPX", settings_for(publisher_server))
+    assert caught.value.rule == "truncated"
+    assert "'08/21/2026,76' has no line end" in caught.value.detail
+
+
+def test_an_unframed_body_that_ends_its_last_line_or_a_framed_one_without_it_loads(
+    publisher_server, settings_for
+):
+    from publisher_server import Unframed
+
+    publisher_server.cboe("SPX", Unframed(b"DATE,SPX\n08/20/2026,7650.11\n08/21/2026,7674.37\n"))
+    table = read_cboe("SPX", settings_for(publisher_server))
+    assert table.frame["close"].tolist() == ["7650.11", "7674.37"]
+    # Content-Length says where the body ends: a missing final line end is the publisher's style
+    publisher_server.cboe("SPX", Body(b"DATE,SPX\n08/20/2026,7650.11\n08/21/2026,7674.37"))
+    assert read_cboe("SPX", settings_for(publisher_server)).frame["close"].iloc[-1] == "7674.37"
+
+
+def test_a_gzip_body_that_expands_beyond_the_cap_is_refused_without_expanding_it(
+    publisher_server, settings_for
+):
+    import gzip
+    import tracemalloc
+
+    from alvh.data.sources.http import MAX_BODY_BYTES
+
+    bomb = gzip.compress(b"DATE,CLOSE\n" + b"0" * (MAX_BODY_BYTES + 1024), compresslevel=9)
+    assert len(bomb) < 100_000
+    publisher_server.cboe("VIX", Body(bomb, headers=(("Content-Encoding", "gzip"),)))
+    tracemalloc.start()
+    try:
+        with pytest.raises(BadFile, match="expands beyond") as caught:
+            read_cboe("VIX", settings_for(publisher_server))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert caught.value.rule == "too_large"
+    assert peak < 2 * MAX_BODY_BYTES + 10_000_000
+
+
+@pytest.mark.parametrize("framed", [True, False])
+def test_a_body_larger_than_the_cap_is_refused(publisher_server, settings_for, framed):
+    from publisher_server import Unframed
+
+    from alvh.data.sources.http import MAX_BODY_BYTES
+
+    huge = b"DATE,CLOSE\n" + b"01/02/1990,17.24\n" * (MAX_BODY_BYTES // 17 + 10)
+    publisher_server.cboe("VIX", Body(huge) if framed else Unframed(huge))
+    with pytest.raises(BadFile, match="larger than|declares") as caught:
+        read_cboe("VIX", settings_for(publisher_server))
+    assert caught.value.rule == "too_large"
+
+
+def test_a_publisher_trickling_bytes_is_cut_off_after_the_whole_transfer_bound(
+    publisher_server, settings_for
+):
+    from publisher_server import Trickle
+
+    publisher_server.cboe("VIX", Trickle(VIX_TEXT.encode(), interval=0.05))
+    settings = settings_for(publisher_server, timeout=2.0).model_copy(
+        update={"http_transfer_timeout_seconds": 1.0}
+    )
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailable, match="took longer than 1 s"):
+        read_cboe("VIX", settings)
+    assert time.monotonic() - started < 1.8  # each read (0.05 s apart) is well within 2 s

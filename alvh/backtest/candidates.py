@@ -25,6 +25,7 @@ from alvh.backtest.inputs import DAYS_PER_YEAR, MarketPath, ragged
 from alvh.book.costs import CostModel
 from alvh.book.valuation import VIX_FLOOR, ModelParams
 from alvh.core import calendar
+from alvh.hedge.rulebook import listing_strike_cap
 from alvh.model import market as mm
 from alvh.model.pricing import black76_greeks, black76_price
 
@@ -109,8 +110,12 @@ def listed_vix_strike(
     vvix: np.ndarray,
     params: ModelParams,
     target_delta: float,
+    max_strike: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised `alvh.model.market.vix_call_strike_for_delta`: (strike, delta) per row.
+
+    `max_strike` (per row) is the listing's highest strike (`alvh.hedge.rulebook
+    .listing_strike_cap`): a delta strike beyond it is replaced by it, as the daily engine does.
 
     The continuous strike comes from a fixed point of the Black-76 delta condition with the
     smile's vol at that strike; the listed strikes around it (0.5 apart below 20, 1 apart from
@@ -147,7 +152,17 @@ def listed_vix_strike(
     best = gap.min(axis=1, keepdims=True)
     pick = np.where(gap <= best + 1e-12, np.arange(_NEIGHBOURS)[None, :], -1).max(axis=1)
     rows = np.arange(len(forward))
-    return grid[rows, pick], delta[rows, pick]
+    strike, chosen_delta = grid[rows, pick], delta[rows, pick]
+    if max_strike is not None:
+        over = strike > max_strike
+        if over.any():
+            k_cap = np.asarray(max_strike, dtype=float)[over]
+            f, t, r = forward[over], tau[over], rate[over]
+            strike[over] = k_cap
+            chosen_delta[over] = black76_greeks(
+                f, k_cap, t, r, vol(k_cap, f, t, vvix[over]), True
+            ).delta
+    return strike, chosen_delta
 
 
 def _forwards(path, futures, day, expiry, tau, params):
@@ -202,6 +217,7 @@ def hedge_candidates(
     target_delta: float,
     costs: CostModel,
     sensitivity_days: np.ndarray | None = None,
+    listing_multiple: float | None = None,
 ) -> HedgeCandidates:
     """Price the call of every session over its whole life (one vectorised pass per quantity).
 
@@ -234,8 +250,14 @@ def hedge_candidates(
     forward, source = _forwards(path, futures, day, exp_row.astype("datetime64[D]"), tau, params)
 
     at0 = row0
+    # The listing a session trades on is the previous close's (the first session: its own).
+    cap = (
+        listing_strike_cap(np.r_[path.vix[:1], path.vix[:-1]], listing_multiple)
+        if listing_multiple is not None
+        else None
+    )
     strike, _ = listed_vix_strike(
-        forward[at0], tau[at0], path.rate[:n], path.vvix[:n], params, target_delta
+        forward[at0], tau[at0], path.rate[:n], path.vvix[:n], params, target_delta, cap
     )
     k_row = strike[s]
     mark, vol = price_calls(path, day, k_row, forward, tau, params)

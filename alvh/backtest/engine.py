@@ -41,6 +41,7 @@ from alvh.backtest.hedges import (
 )
 from alvh.backtest.inputs import BacktestInputs
 from alvh.backtest.presets import get_preset
+from alvh.backtest.spikes import bootstrap_median_interval, largest_spikes
 from alvh.book.costs import CostModel
 from alvh.book.valuation import ModelParams
 from alvh.core import calendar
@@ -137,6 +138,7 @@ class BacktestResult:
     attribution_summary: pd.DataFrame
     notes: dict[str, object]
     timings: dict[str, float]
+    candidates: HedgeCandidates | None = None  # the calls the hedge variants chose from
 
     def equity_frame(self) -> pd.DataFrame:
         """equity.csv (interface.md): date, variant, equity, drawdown, condor_pnl, hedge_pnl,
@@ -362,6 +364,7 @@ def run_backtest(
                 repr(config.params),
                 config.layers.min_days_new,
                 config.layers.target_delta,
+                config.layers.strike_listing_multiple,
                 repr(config.costs),
                 days_key,
             ),
@@ -373,6 +376,7 @@ def run_backtest(
                 config.layers.target_delta,
                 config.costs,
                 sensitivity_days=l2_days,
+                listing_multiple=config.layers.strike_listing_multiple,
             ),
         )
     timings["hedge_candidates"] = time.perf_counter() - clock
@@ -447,6 +451,15 @@ def run_backtest(
         )
     by_variant = ("median", "min", "max", "verdict", "drawdown_saved_per_1pct_cost")
     claim["by_variant"] = {name: check(drawdowns, name, by_variant) for name in hedged}
+    # How sure the median is: a bootstrap over the claim's events (issue 13), per variant too.
+    used = claim["events"]
+    for name, entry in [(claim_variant, claim), *claim["by_variant"].items()]:
+        entry["median_interval_90"] = bootstrap_median_interval(
+            reduction(drawdowns.loc[used, name], drawdowns.loc[used, REFERENCE])
+        )
+    claim["largest_spikes"] = largest_spikes(
+        {k: v.path for k, v in results.items()}, path.days, events, drawdowns, used
+    )
     fee = config.costs.fee_per_contract
     attribution = (
         pd.concat(
@@ -477,4 +490,5 @@ def run_backtest(
         attribution_summary=summary,
         notes=_notes(inputs, cand, trades),
         timings=timings,
+        candidates=cand,
     )

@@ -5,20 +5,15 @@ Hedge rule: at each VIX expiry put 1 % of equity into one-month 30-delta VIX cal
 future is 15–30, 0.5 % at 30–50, nothing outside); `l1`, `l1l2` and `alvh` (the layers of §6,
 whose states come from `alvh.hedge.layers.layer_state_history`).
 
-What is backtest-specific lives here: sizing over time, rolls, monetisation and cash. The
-decision order and sizes follow `alvh.hedge.layers.decide`, the daily engine: L1 first (roll calls
-within `roll_days` of expiry, top up to l1_pct·R / (100·F)), then L3 (sell `l3_monetize_fraction`
-of every call worth ≥ `l3_profit_multiple` × its cost inside a spike window, roll the rest into
-the session's ~30-delta call), then L2 (top the hedge's VIX sensitivity up to `l2_offset` of the
-condors'); every purchase of a layer variant is subject to the §6.4 budget cap (premium over
-the last 365 days ≤ hedge_budget_pct · R). Where the backtest differs, and why:
-* quantities are fractional (an index, not an account), so a top-up is made only when holdings
-  fall short of the target by more than `rebalance_tolerance`, a capped order cut below that
-  share of what was wanted is skipped, and dust orders are not placed — the engine's whole
-  contracts make the same dead band naturally;
-* L2 covers only a book that loses when VIX rises (the engine takes the absolute value);
-* each condor is sized on the variant's own equity at entry (or on fixed quantities: the
-  overlay mode of `BacktestConfig.condor_sizing`).
+The layer rules are not here: on each decision day a layer variant describes its day to
+`alvh.hedge.rulebook.plan_day` — the same function the daily engine's `decide` calls — and carries
+out the plan (L1 roll and top-up, L3 monetise and roll, L2 top-up, the §6.4 budget cap, one net
+target across layers). What is backtest-specific lives here: lots, their marks, cash and the
+ledgers; quantities are fractional (an index, not an account: `Sizing(whole=False)`, with
+`rebalance_tolerance` as the dead band and orders below `min_order_fraction` of equity skipped);
+each condor is sized on the variant's own equity at entry (or on fixed quantities: the overlay
+mode of `BacktestConfig.condor_sizing`). tests/test_rulebook.py replays decision days through
+the daily engine and requires the same states and targets.
 
 The loop visits only sessions on which a variant may act (condor entries, VIX expiries, active
 layers) and does scalar arithmetic on a handful of lots; marks come from the shared
@@ -39,7 +34,7 @@ from alvh.backtest.inputs import MarketPath, ragged
 from alvh.book.costs import CostModel
 from alvh.book.valuation import ModelParams
 from alvh.core.errors import UsageError
-from alvh.hedge.layers import LayerConfig
+from alvh.hedge.rulebook import DayBook, DayPlan, HeldCall, LayerConfig, Offer, Sizing, plan_day
 
 __all__ = [
     "VARIANTS",
@@ -189,6 +184,7 @@ class HedgeSleeve:
     trades: pd.DataFrame
     lots: pd.DataFrame
     capped: pd.DataFrame
+    decisions: pd.DataFrame  # per decision day and layer: the rulebook's target (LayerTarget)
 
 
 @dataclass(frozen=True)
@@ -258,7 +254,6 @@ def simulate_variant(
     n = len(path)
     growth, day_number = path.growth, path.day_number
     fee = costs.fee_per_contract
-    budget_pct = config.hedge_budget_pct
     risk_fraction = trades.preset.risk_fraction
     q_condor = np.zeros(len(trades)) if quantity is None else np.asarray(quantity, dtype=float)
     if cand is None:
@@ -360,28 +355,13 @@ def simulate_variant(
             spend_ptr += 1
         return spend_sum
 
-    def buy(t: int, qty: float, layer: str, signal: str, reason: str, equity: float) -> float:
+    def buy(t: int, qty: float, layer: str, signal: str, reason: str) -> float:
+        """Open a lot of the session's call (sizes and the budget are the rulebook's)."""
         nonlocal cash_g, spend_sum, next_due
         if qty <= 0 or not valid[t]:
             return 0.0
         price = float(buy_price[t])
         unit = price * MULTIPLIER + fee
-        if qty * unit < rules.min_order_fraction * equity:
-            return 0.0  # dust: an order of a few dollars on a million
-        if spec.layered:
-            # method §6.4 (as alvh.hedge.layers.decide): premium of the last 365 days plus this
-            # order, fees included for the order, within hedge_budget_pct of R.
-            remaining = budget_pct * risk_capital(t) - spent_12m(t)
-            if qty * unit > remaining:
-                allowed = max(remaining, 0.0)
-                # Whole contracts give the engine a minimum order; here an order cut below
-                # `rebalance_tolerance` of what was wanted is not worth its fees: skip it.
-                if allowed < rules.rebalance_tolerance * qty * unit:
-                    allowed = 0.0
-                capped.append((t, layer, qty * unit, allowed))
-                qty = allowed / unit
-                if qty <= 0:
-                    return 0.0
         lot = len(lot_s)
         lot_s.append(t)
         lot_qty.append(qty)
@@ -418,6 +398,8 @@ def simulate_variant(
         return int(row0[lot_s[lot]]) + t - lot_s[lot]
 
     tol = rules.rebalance_tolerance
+    enabled = [name for name, on in (("L1", spec.l1), ("L2", spec.l2), ("L3", spec.l3)) if on]
+    decisions: list[tuple[int, DayPlan]] = []
     entries = trades.entry
     for t in _decision_days(spec, layers, vix_expiry_day, entries).tolist():
         settle_due(t)
@@ -439,55 +421,50 @@ def simulate_variant(
                     "VXTH",
                     "VXTH rule",
                     f"VIX expiry roll: {weight:.1%} of equity at VX {forward:.2f}",
-                    equity,
                 )
             continue
-        r_cap = risk_capital(t)
-        # L1 base protection (method §6.1): roll near expiry, top up to target.
-        if spec.l1 and layers.l1_active[t]:
-            for lot in [x for x in open_lots if lot_layer[x] == "L1"]:
-                if expiry[lot_s[lot]] - day_number[t] <= config.roll_days:
-                    sell(t, lot, "S1", [("roll_sell", lot_qty[lot], "L1 roll near expiry")])
-            if valid[t] and r_cap > 0:
-                held = sum(lot_qty[x] for x in open_lots if lot_layer[x] == "L1")
-                target = config.l1_pct * r_cap / (MULTIPLIER * cand.forward[row0[t]])
-                if target - held > tol * target:
-                    buy(t, target - held, "L1", "S1", "L1 ACTIVE: top up to l1_pct of R", equity)
-        # L3 convexity roll (method §6.3): monetise winners inside a spike window.
-        if spec.l3 and layers.l3_window[t]:
-            winners = [
-                x
-                for x in open_lots
-                if mark[lot_row(x, t)] >= config.l3_profit_multiple * lot_cost[x]
-            ]
-            for lot in winners:
-                qty = lot_qty[lot]
-                sold = qty * config.l3_monetize_fraction
-                rest = qty - sold
-                parts = [("monetise", sold, "L3 sell into the spike")]
-                if rest > 0:
-                    parts.append(("roll_sell", rest, "L3 roll the rest to ~30-delta"))
-                sell(t, lot, "S4", parts)
-                if rest > 0:
-                    buy(t, rest, "L3", "S4", "L3 roll to ~30-delta at the new F", equity)
-        # L2 acceleration (method §6.2): hedge sensitivity up to l2_offset of the condors'.
-        if spec.l2 and layers.l2_active[t] and valid[t] and day_trade[t] >= 0:
-            # Only a book that loses when VIX rises needs cover: a condor near its maximum loss
-            # gains from a VIX rise (its put spread is long vega then) and gets no L2 calls.
-            condor_sens = q_condor[day_trade[t]] * float(sens_unit[day_row[t]])
-            wanted = config.l2_offset * max(-condor_sens, 0.0)
-            per_contract = float(sens[row0[t]])
-            if wanted > 0 and per_contract > 0:
-                existing = sum(lot_qty[x] * sens[lot_row(x, t)] for x in open_lots)
-                if wanted - existing > tol * wanted:
-                    buy(
-                        t,
-                        (wanted - existing) / per_contract,
-                        "L2",
-                        str(layers.l2_signal[t]) or "S2/S3",
-                        "L2 ACTIVE: VIX sensitivity up to l2_offset of the condors'",
-                        equity,
-                    )
+        calls = [
+            HeldCall(
+                lot,
+                lot_layer[lot],
+                lot_qty[lot],
+                lot_cost[lot],
+                float(mark[lot_row(lot, t)]),
+                int(expiry[lot_s[lot]] - day_number[t]),
+                lot_qty[lot] * float(sens[lot_row(lot, t)]),
+            )
+            for lot in open_lots
+        ]
+        k = day_trade[t]
+        book = DayBook(
+            l1_active=bool(layers.l1_active[t]),
+            l2_active=bool(layers.l2_active[t]),
+            l3_window=bool(layers.l3_window[t]),
+            risk_capital=risk_capital(t),
+            condor_sensitivity=q_condor[k] * float(sens_unit[day_row[t]]) if k >= 0 else 0.0,
+            spent_12m=spent_12m(t),
+        )
+        offer = (
+            Offer(float(buy_price[t]), float(cand.forward[row0[t]]), float(sens[row0[t]]), fee)
+            if valid[t]
+            else None
+        )
+        sizing = Sizing(False, tol, rules.min_order_fraction * equity)
+        plan = plan_day(book, calls, offer, config, sizing, enabled)
+        decisions.append((t, plan))
+        parts: dict[int, list[tuple[str, float, str]]] = {}
+        for sale in plan.sales:
+            parts.setdefault(sale.key, []).append((sale.action, sale.quantity, sale.reason))
+        for lot, lot_parts in parts.items():
+            signal = "S4" if any(a == "monetise" or "L3" in r for a, _, r in lot_parts) else "S1"
+            sell(t, lot, signal, lot_parts)
+        for layer, (wanted, _left, allowed) in plan.caps.items():
+            capped.append((t, layer, wanted, allowed))
+        for purchase in plan.purchases:
+            signal = {"L1": "S1", "L3": "S4"}.get(purchase.layer) or (
+                str(layers.l2_signal[t]) or "S2/S3"
+            )
+            buy(t, purchase.quantity, purchase.layer, signal, purchase.reason)
     settle_due(n - 1)
     condor = trades.sized(q_condor)
     hedge = _sleeve_arrays(
@@ -505,6 +482,7 @@ def simulate_variant(
         lot_signal,
         ledger,
         capped,
+        decisions,
     )
     cash = growth * (initial_equity / growth[0] + np.cumsum((condor.flows + hedge.flows) / growth))
     equity = cash + condor.value + hedge.lots_value
@@ -526,6 +504,7 @@ def _sleeve_arrays(
     signal,
     trades,
     capped,
+    decisions,
 ) -> HedgeSleeve:
     """The sleeve's daily arrays from its lots (bought on `s`, closed on `close`) and ledgers."""
     n = len(path)
@@ -622,6 +601,23 @@ def _sleeve_arrays(
         }
     )
     capped_frame = pd.DataFrame(capped, columns=["day", "layer", "wanted", "allowed"])
+    decision_frame = pd.DataFrame(
+        [
+            {
+                "day": t,
+                "layer": target.layer,
+                "acting": target.acting,
+                "target": target.target,
+                "held": target.held,
+                "bought": target.bought,
+                "sold": target.sold,
+                "note": target.note,
+            }
+            for t, plan in decisions
+            for target in plan.targets.values()
+        ],
+        columns=["day", "layer", "acting", "target", "held", "bought", "sold", "note"],
+    )
     return HedgeSleeve(
         lots_value,
         flows,
@@ -634,4 +630,5 @@ def _sleeve_arrays(
         trade_frame,
         lots,
         capped_frame,
+        decision_frame,
     )

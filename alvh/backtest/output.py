@@ -18,6 +18,7 @@ import pandas as pd
 
 from alvh.backtest.engine import REFERENCE, BacktestResult
 from alvh.backtest.events import reduction
+from alvh.core.csvsafe import write_csv
 
 __all__ = ["summary_json", "write_outputs"]
 
@@ -99,20 +100,21 @@ def write_outputs(result: BacktestResult, out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
     equity = result.equity_frame()[list(EQUITY_COLUMNS)]
-    written["equity"] = out_dir / "equity.csv"
-    equity.to_csv(written["equity"], index=False, float_format="%.6f")
-    written["events"] = out_dir / "events.csv"
-    result.events_frame().to_csv(written["events"], index=False, float_format="%.6f")
-    written["attribution"] = out_dir / "attribution.csv"
-    result.attribution.to_csv(written["attribution"], index=False, float_format="%.6f")
+    # every CSV through write_csv: text cells cannot start a spreadsheet formula
+    written["equity"] = write_csv(equity, out_dir / "equity.csv", float_format="%.6f")
+    written["events"] = write_csv(
+        result.events_frame(), out_dir / "events.csv", float_format="%.6f"
+    )
+    written["attribution"] = write_csv(
+        result.attribution, out_dir / "attribution.csv", float_format="%.6f"
+    )
     frames = []
     for name, v in result.variants.items():
         frames.append(
             result.condors.frame(v.path.condor.quantity, result.days).assign(variant=name)
         )
-    written["condor_trades"] = out_dir / "condor_trades.csv"
-    pd.concat(frames, ignore_index=True).to_csv(
-        written["condor_trades"], index=False, float_format="%.6f"
+    written["condor_trades"] = write_csv(
+        pd.concat(frames, ignore_index=True), out_dir / "condor_trades.csv", float_format="%.6f"
     )
     hedge = []
     for name, v in result.variants.items():
@@ -123,9 +125,10 @@ def write_outputs(result: BacktestResult, out_dir: Path) -> dict[str, Path]:
                     columns="day"
                 )
             )
-    written["hedge_trades"] = out_dir / "hedge_trades.csv"
-    (pd.concat(hedge, ignore_index=True) if hedge else pd.DataFrame()).to_csv(
-        written["hedge_trades"], index=False, float_format="%.6f"
+    written["hedge_trades"] = write_csv(
+        pd.concat(hedge, ignore_index=True) if hedge else pd.DataFrame(),
+        out_dir / "hedge_trades.csv",
+        float_format="%.6f",
     )
     written["json"] = out_dir / "backtest.json"
     written["json"].write_text(json.dumps(summary_json(result), indent=2) + "\n", encoding="utf-8")

@@ -127,8 +127,22 @@ def _claim(claim: Mapping[str, Any]) -> dict[str, Any]:
             "range": f"{percent(c.get('min'))} to {percent(c.get('max'))}",
             "verdict": str(c.get("verdict") or "n/a").upper(),
             "saved_per_cost": _points(c.get("drawdown_saved_per_1pct_cost")),
+            "interval": _interval(c.get("median_interval_90")),
         }
         for name, c in (claim.get("by_variant") or {}).items()
+    ]
+    spikes = [
+        {
+            "event": s["event"],
+            "unhedged": percent(s["unhedged_drawdown"]),
+            "l1": percent(s["l1_reduction"]),
+            "variant": name,
+            "reduction": percent(v["reduction"]),
+            "worse": v["worse_than_l1"],
+            "why": v["why"] or "—",
+        }
+        for s in claim.get("largest_spikes") or []
+        for name, v in s["variants"].items()
     ]
     return {
         "claimed": f"{percent(lo, 0)} to {percent(hi, 0)}",
@@ -153,7 +167,14 @@ def _claim(claim: Mapping[str, Any]) -> dict[str, Any]:
             "verdict": str(loss.get("verdict") or "n/a").upper(),
         },
         "by_variant": by_variant,
+        "interval": _interval(claim.get("median_interval_90")),
+        "spikes": spikes,
     }
+
+
+def _interval(bounds: Any) -> str:
+    """A bootstrap interval as 'a to b' (n/a without one)."""
+    return "n/a" if not bounds else f"{percent(bounds[0])} to {percent(bounds[1])}"
 
 
 def _metrics(variants: Mapping[str, Mapping[str, Any]]) -> list[dict[str, str]]:

@@ -101,6 +101,18 @@ def format_summary(run: BacktestRun) -> str:
         f"→ {c['verdict'].upper()}; drawdown saved per 1% of annual hedge cost: "
         f"{_num(c['drawdown_saved_per_1pct_cost'])} points"
     )
+    interval = c.get("median_interval_90")
+    if interval:
+        lines.append(
+            f"  bootstrap 90% interval of the median: {_pct(interval[0])} to {_pct(interval[1])}"
+        )
+    for spike in c.get("largest_spikes", []):
+        for name, v in spike["variants"].items():
+            if v["worse_than_l1"]:
+                lines.append(
+                    f"  {spike['event']}: {name} cut {_pct(v['reduction'])} against L1's "
+                    f"{_pct(spike['l1_reduction'])}: {v['why']}"
+                )
     loss = c.get("on_loss_from_event_start")
     if loss:
         lines.append(

@@ -6,6 +6,11 @@ point², vega per volatility point, theta per calendar day. A VIX call's delta a
 point of its same-expiry VIX future and its vega per point of VIX-option vol, so book totals of
 delta, gamma and vega are the condors' (SPX) greeks; the hedge enters through its VIX
 sensitivity (§4.2), measured by repricing at VIX ± 1 point rather than by formula.
+
+Two deltas are reported. `delta` ("BS delta") is the sticky-strike Black–Scholes delta of the
+SPX legs. `model_delta` is ∂(full revaluation)/∂SPX under the §4.4 scenario dynamics (the smile
+moves with moneyness, VIX follows SPX by the §2.4 fit), for every leg, hedges included: it is
+the delta the scenario grid and the break-evens imply, and the one to hedge with.
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ import pandas as pd
 from alvh.book.costs import CostModel
 from alvh.book.legs import Position
 from alvh.book.positions import open_positions, positions_by_id
+from alvh.book.scenarios import model_leg_deltas, vix_response_fit
 from alvh.book.valuation import Legs, ModelParams, build_legs, leg_greeks, price_legs
 from alvh.core import calendar
 from alvh.core.errors import UsageError
 from alvh.core.resources import read_sql_statements
 from alvh.data import known as history
 from alvh.data.market_day import MarketSnapshot, load_market
+from alvh.model.market import VixResponse
 from alvh.store.warehouse import transaction
 
 MULTIPLIER = 100.0
@@ -49,6 +56,7 @@ class PositionMark:
     vix_sensitivity: float
     max_loss: float | None
     breakevens: tuple[float, ...] | None
+    model_delta: float  # $ per SPX point under the §4.4 dynamics (see the module docstring)
     sleeve: str = "condor"  # SPX legs: condor sleeve; VIX legs: hedge sleeve
     risk: str = "defined"  # "undefined": the loss is unbounded, max_loss is None
     legs: tuple[str, ...] = ()  # '−1 SPX 2026-09-18 7250 P' per leg, per position unit
@@ -189,8 +197,13 @@ def mark_book(
     params: ModelParams | None = None,
     costs: CostModel | None = None,
     with_day_pnl: bool = True,
+    vix_response: VixResponse | None = None,
 ) -> BookMarks:
-    """Mark every open position at the close of `as_of` (method §4.1, §4.2, §4.6)."""
+    """Mark every open position at the close of `as_of` (method §4.1, §4.2, §4.6).
+
+    `vix_response` is the §2.4 fit behind the model delta; by default fitted on the history
+    known at `as_of`.
+    """
     params = params or ModelParams()
     costs = costs or CostModel()
     snapshot = load_market(con, as_of)
@@ -198,7 +211,13 @@ def mark_book(
     legs = build_legs(positions)
     greeks = leg_greeks(legs, snapshot, params)
     bumped = price_legs(legs, snapshot, params, vix_shift=[1.0, -1.0], forwards=greeks.forwards)
-    marks = [_position_mark(i, p, legs, greeks, bumped) for i, p in enumerate(positions)]
+    model_delta = np.zeros(len(legs))
+    if len(legs):
+        fit = vix_response or vix_response_fit(con, as_of)
+        model_delta = model_leg_deltas(legs, snapshot, params, fit, greeks.forwards)
+    marks = [
+        _position_mark(i, p, legs, greeks, bumped, model_delta) for i, p in enumerate(positions)
+    ]
 
     settlements = pending_settlements(con, as_of)
     cash, interest = cash_balance(con, as_of, settlements)
@@ -210,6 +229,7 @@ def mark_book(
     totals: dict[str, float | None] = {
         "value": cash + sum(m.value for m in marks),
         **_dollar_greeks(legs, greeks.greeks, condor_idx),
+        "model_delta": sum(m.model_delta for m in marks),
         "risk_capital": sum(m.max_loss or 0.0 for m in condor),
         "condor_vix_sensitivity": condor_sensitivity,
         "hedge_vix_sensitivity": hedge_sensitivity,
@@ -237,12 +257,15 @@ def mark_book(
     )
 
 
-def _position_mark(index: int, position: Position, legs: Legs, greeks, bumped) -> PositionMark:
+def _position_mark(
+    index: int, position: Position, legs: Legs, greeks, bumped, model_delta: np.ndarray
+) -> PositionMark:
     """One position's mark: `mark` per unit as a desk quotes it (what it costs to close a
     position opened for a credit, what one opened for a debit is worth), value and P&L in
     dollars, P&L against the entry premium."""
     mine = np.flatnonzero(legs.position == index)
     units = legs.units[mine]
+    scale = units * legs.quantity[mine] * MULTIPLIER
     worth = float((units * greeks.greeks.price[mine]).sum())  # per unit, + an asset
     q = position.quantity
     dollars = _dollar_greeks(legs, greeks.greeks, mine)
@@ -263,6 +286,7 @@ def _position_mark(index: int, position: Position, legs: Legs, greeks, bumped) -
         float((up - down) / 2.0 * MULTIPLIER * q),
         position.max_loss(),
         position.breakevens(),
+        float((model_delta[mine] * scale).sum()),
         position.sleeve,
         position.risk,
         tuple(

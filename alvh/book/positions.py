@@ -24,8 +24,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from alvh.book.id_rules import position_id_problem
 from alvh.book.journal import Trade, cash_kind, write_open, write_trade
 from alvh.book.legs import ROOTS, Leg, Position, recognise_kind, units_and_quantity
+from alvh.book.limits import (
+    MAX_QUANTITY,
+    FileTooLarge,
+    parse_quantity,
+    read_book_bytes,
+    recorded_problems,
+    value_problem,
+)
 from alvh.core import calendar
 from alvh.core.errors import BadInputError, UsageError
 from alvh.core.resources import bundled_dir, read_sql_statements
@@ -108,7 +117,8 @@ class _Row:
     def text(self, column: str) -> str:
         return (self.row.get(column) or "").strip()
 
-    def number(self, column: str, required: bool) -> float | None:
+    def number(self, column: str, required: bool, bound_as: str | None = None) -> float | None:
+        """A finite number within the bound of `bound_as` (default: the column's own)."""
         raw = self.text(column)
         if not raw:
             if required:
@@ -121,6 +131,9 @@ class _Row:
             return None
         if not math.isfinite(value):
             self.problem(column, "not_finite", "not a finite number")
+            return None
+        if broken := value_problem(bound_as or column, value):
+            self.problem(column, *broken)
             return None
         return value
 
@@ -139,6 +152,8 @@ class _Row:
             self.problem("position_id", "too_long", f"longer than {MAX_ID_LENGTH} characters")
         elif _CONTROL.search(position_id):
             self.problem("position_id", "control_character", "contains a control character")
+        elif broken := position_id_problem(position_id):
+            self.problem("position_id", *broken)
         return position_id
 
     def entry_date(self, today: date) -> date | None:
@@ -159,12 +174,9 @@ def _parse_row(line: int, row: dict[str, str], today: date, origin: str):
     if kind not in KINDS:
         r.problem("kind", "unknown_kind", f"must be one of {', '.join(KINDS)}")
 
-    quantity_text = r.text("quantity")
-    quantity = None
-    if not re.fullmatch(r"\+?\d+", quantity_text) or int(quantity_text) <= 0:
-        r.problem("quantity", "positive_integer", "must be a positive whole number of contracts")
-    else:
-        quantity = int(quantity_text)
+    quantity, broken = parse_quantity(r.text("quantity"))
+    if broken:
+        r.problem("quantity", *broken)
 
     expiry, entry_date = r.day("expiry"), r.entry_date(today)
     entry_price = r.number("entry_price", required=True)
@@ -258,7 +270,8 @@ def parse_leg_row(line: int, row: dict[str, str], today: date, origin: str):
     option_type = _OPTION_TYPES.get(r.text("type").upper())
     if option_type is None:
         r.problem("type", "unknown_type", "must be C (call) or P (put)")
-    strike = r.number("strike", required=True)
+    # a legs file's strike is an SPX or a VIX strike: bounded as the positions file bounds each
+    strike = r.number("strike", required=True, bound_as="strike" if root == "VIX" else "put_long")
     grid = VIX_STRIKE_GRID if root == "VIX" else SPX_STRIKE_GRID
     if strike is not None and (strike <= 0 or not _is_on_grid(strike, grid)):
         r.problem(
@@ -282,13 +295,15 @@ def parse_leg_row(line: int, row: dict[str, str], today: date, origin: str):
         r.problem("expiry", "expiry_before_entry", "is not after the entry date")
     quantity_text = r.text("quantity")
     contracts = None
-    if not re.fullmatch(r"[+-]?\d+", quantity_text) or int(quantity_text) == 0:
+    if not re.fullmatch(r"[+-]?\d{1,7}", quantity_text) or int(quantity_text) == 0:
         r.problem(
             "quantity", "nonzero_integer", "must be a whole number of contracts, + long, − short"
         )
+    elif abs(int(quantity_text)) > MAX_QUANTITY:
+        r.problem("quantity", "quantity_limit", f"more than {MAX_QUANTITY:,} contracts in a leg")
     else:
         contracts = int(quantity_text)
-    price = r.number("price", required=True)
+    price = r.number("price", required=True, bound_as="entry_price")
     if price is not None and not 0 <= price < (100 if root == "VIX" else 1000):
         r.problem("price", "implausible", "a fill per contract from 0 to under 1,000 points")
     fees = r.number("fees", required=False) or 0.0
@@ -378,9 +393,13 @@ def _read_csv(path: Path):
     """(header, rows) of a CSV file, or a list with the one problem that refuses it."""
     origin = str(path)
     try:
-        content = path.read_bytes().decode("utf-8-sig")
+        content = read_book_bytes(path).decode("utf-8-sig")
     except FileNotFoundError as exc:
         raise BadInputError(f"{origin}: no such file") from exc
+    except FileTooLarge as exc:
+        return [Problem(0, "", "file_too_large", "", f"{origin}: {exc} (rule: file_too_large)")]
+    except OSError as exc:
+        raise BadInputError(f"{origin}: cannot be read as a book file ({exc.strerror})") from exc
     except UnicodeDecodeError:
         return [Problem(0, "", "not_utf8", "", f"{origin}: not a UTF-8 text file (rule: not_utf8)")]
     try:
@@ -527,8 +546,8 @@ def import_book(
     if not problems:
         problems = _conflicts(positions, stored, str(path))
     if problems:
-        _record_refusal(con, import_id, str(path), problems, sql)
-        shown = "\n  ".join(p.message for p in problems[:20])
+        _record_refusal(con, import_id, str(path), recorded_problems(problems), sql)
+        shown = "\n  ".join(p.message for p in recorded_problems(problems[:20]))
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         raise BadInputError(
             f"book file refused, nothing imported ({len(problems)} problem(s)):\n  {shown}{more}"

@@ -19,7 +19,12 @@ from alvh.book.valuation import Legs, ModelParams, VixForwards, price_legs, vix_
 from alvh.core import calendar
 from alvh.core.resources import bundled_dir
 from alvh.data.market_day import MarketSnapshot
-from alvh.model.market import VixResponse, apply_vix_response, front_contracts
+from alvh.model.market import (
+    VixResponse,
+    apply_vix_response,
+    fit_vix_response,
+    front_contracts,
+)
 
 SPX_SHOCKS = (-0.25, -0.20, -0.15, -0.10, -0.07, -0.05, -0.03, 0.0, 0.03, 0.05, 0.10)
 EXPLICIT_VIX_SHIFTS = (0.0, 5.0, 10.0, 20.0, 40.0)
@@ -35,20 +40,54 @@ class Horizon:
 
 
 def horizons(as_of: date, positions: list[Position]) -> list[Horizon]:
-    """1 trading day, 5 trading days and the next expiry of the book (method §4.4)."""
+    """1 trading day, 5 trading days and the next expiry of the book (method §4.4).
+
+    The next expiry is the condors' (SPX): the hedges' VIX expiry falls two days earlier in a
+    month and would end the horizon before the condors settle. A book of VIX calls alone uses
+    theirs.
+    """
     out = [
         Horizon("1 day", (calendar.add_trading_days(as_of, 1) - as_of).days),
         Horizon("5 days", (calendar.add_trading_days(as_of, 5) - as_of).days),
     ]
-    expiries = sorted({p.expiry for p in positions if p.expiry > as_of})
+    condors = [p for p in positions if p.is_condor] or positions
+    expiries = sorted({p.expiry for p in condors if p.expiry > as_of})
     if expiries:
         out.append(Horizon(f"expiry {expiries[0]}", (expiries[0] - as_of).days))
     return out
 
 
 def fitted_vix_shift(vix: float, spx_return: np.ndarray, fit: VixResponse) -> np.ndarray:
-    """VIX points added by the §2.4 regression for each SPX return (intercepts left out)."""
+    """VIX points added by the §2.4 regression for each SPX return (intercepts left out, capped
+    at `alvh.model.market.VIX_RESPONSE_CAP`)."""
     return apply_vix_response(vix, spx_return, fit) - vix
+
+
+# SPX move (each side) of the central difference behind the model delta: small enough that the
+# second-order term is negligible (gamma·(bump·SPX)² ≪ delta·bump·SPX), large enough that the
+# price differences stay far above float rounding.
+MODEL_DELTA_BUMP = 0.0005
+
+
+def model_leg_deltas(
+    legs: Legs,
+    snapshot: MarketSnapshot,
+    params: ModelParams,
+    fit: VixResponse,
+    forwards: VixForwards | None = None,
+    bump: float = MODEL_DELTA_BUMP,
+) -> np.ndarray:
+    """Per-unit model delta of every leg: ∂(full revaluation)/∂SPX under the §4.4 dynamics.
+
+    Unlike the sticky-strike Black–Scholes delta, the smile moves with moneyness and VIX follows
+    SPX by the §2.4 fit (through the whole VIX family and the VX futures), so a VIX call has an
+    SPX delta too. A central difference over ±`bump`: as the fit's slope differs between down
+    and up days, this is the mean of the two one-sided deltas. Per SPX point, per unit.
+    """
+    moves = np.array([bump, -bump])
+    shift = fitted_vix_shift(snapshot.vix, moves, fit)
+    up, down = price_legs(legs, snapshot, params, moves, shift, 0.0, forwards)
+    return (up - down) / (2.0 * bump * snapshot.spx)
 
 
 def _sleeve_pnl(legs: Legs, prices: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -214,12 +253,23 @@ def stress_replay(
     return out
 
 
+def _spx_vix_history(con, as_of: date) -> pd.DataFrame:
+    from alvh.data import known as history
+
+    return history.daily_panel(con, ["SPX", "VIX"], as_of, start=date(1990, 1, 2)).values
+
+
+def vix_response_fit(con, as_of: date) -> VixResponse:
+    """The §2.4 fit on the SPX and VIX closes known by `as_of` (no look-ahead)."""
+    panel = _spx_vix_history(con, as_of)
+    return fit_vix_response(panel["SPX"].dropna(), panel["VIX"].dropna())
+
+
 def history_inputs(con, as_of: date) -> tuple[VixResponse, pd.DataFrame]:
     """The §2.4 fit on history known by `as_of`, and the catalogue events' moves (§4.5)."""
     from alvh.data import known as history
-    from alvh.model.market import fit_vix_response
 
-    panel = history.daily_panel(con, ["SPX", "VIX"], as_of, start=date(1990, 1, 2)).values
+    panel = _spx_vix_history(con, as_of)
     fit = fit_vix_response(panel["SPX"].dropna(), panel["VIX"].dropna())
     futures = history.vix_futures(con, as_of, date(2007, 1, 1))
     front = front_contracts(futures.rename(columns={"trade_date": "date"}), n=1)

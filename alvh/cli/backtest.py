@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from alvh.cli.app import app
-from alvh.cli.options import parse_date
+from alvh.cli.options import current_settings, parse_date
 from alvh.core.errors import UsageError
 
 
@@ -60,10 +60,9 @@ def backtest_command(
     """The method §7 backtest: condor preset × hedge variants over the bundled history; results
     to the warehouse, equity.csv and events.csv, metrics, events and the claim check."""
     from alvh.backtest.runner import format_summary, run_and_store
-    from alvh.core.settings import load_settings
 
     run = run_and_store(
-        load_settings(),
+        current_settings(),
         preset,
         variants,
         _optional_date(start, "--start"),
@@ -92,12 +91,11 @@ def sweep_command(
 
     from alvh.backtest.sweep import load_grid, tabulate
     from alvh.core.errors import EnvironmentProblem
-    from alvh.core.settings import load_settings
 
     if runner not in ("local", "dask"):
         raise UsageError(f"--runner must be local or dask, not {runner!r}")
     load_grid(grid)  # refuse a bad grid before Prefect starts
-    settings = load_settings()
+    settings = current_settings()
     if not settings.warehouse_path.exists():
         raise EnvironmentProblem(f"no warehouse at {settings.warehouse_path}: run 'alvh init'")
     # The Prefect layer is imported only here: the alvh library itself never needs Prefect.
@@ -109,7 +107,9 @@ def sweep_command(
     elapsed = time.perf_counter() - started
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out / "sweep.csv", index=False)
+        from alvh.core.csvsafe import write_csv
+
+        write_csv(table, out / "sweep.csv")
     if as_json:
         typer.echo(table.to_json(orient="records", indent=2))
         return

@@ -225,16 +225,22 @@ def book_show(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
     )
     typer.echo(
         f"{'position':<24} {'kind':<15} {'qty':>4} {'expiry':<10} {'mark':>8} "
-        f"{'P&L $':>10} {'delta $':>9} {'vega $':>9} {'theta $':>8} {'max loss $':>11}"
+        f"{'P&L $':>10} {'BS delta $':>10} {'model delta $':>13} {'vega $':>9} {'theta $':>8} "
+        f"{'max loss $':>11}"
     )
     for p in marks.positions:
+        # a VIX call's BS delta is per point of its VIX future, its model delta per SPX point
         typer.echo(
             f"{p.position_id[:24]:<24} {p.kind:<15} {p.quantity:>4} {p.expiry!s:<10} "
-            f"{p.mark:>8.2f} {p.pnl:>10,.0f} {p.delta:>9,.1f} {p.vega:>9,.0f} "
-            f"{p.theta:>8,.0f} "
+            f"{p.mark:>8.2f} {p.pnl:>10,.0f} {p.delta:>10,.1f} {p.model_delta:>13,.1f} "
+            f"{p.vega:>9,.0f} {p.theta:>8,.0f} "
             + (f"{p.max_loss:>11,.0f}" if p.max_loss is not None else f"{'undefined':>11}")
         )
     t = marks.totals
+    typer.echo(
+        f"delta per SPX point: BS (sticky strike, condors) ${t['delta']:,.1f}  model "
+        f"(smile and VIX move with SPX, method §4.4, whole book) ${t['model_delta']:,.1f}"
+    )
     ratio = "n/a" if t["vega_offset_ratio"] is None else f"{t['vega_offset_ratio']:.2f}"
     liquidity = "unbounded" if t["liquidity_ratio"] is None else f"{t['liquidity_ratio']:.2f}"
     typer.echo(

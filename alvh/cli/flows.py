@@ -15,6 +15,7 @@ from alvh.cli.app import app
 from alvh.cli.options import (
     AsOfOption,
     SourceOption,
+    current_settings,
     ingest_mode,
     optional_day,
     parse_date,
@@ -52,6 +53,7 @@ def run_command(
     from flows.daily import run_once, temporary_server_note
 
     day, mode = optional_day(as_of), ingest_mode(source)
+    current_settings()  # a bad setting is exit 2 here, before Prefect starts
     note = temporary_server_note()
     if note:
         typer.echo(note, err=True)
@@ -78,6 +80,7 @@ def backfill_command(
     mode = ingest_mode(source)
     if first > last:
         raise UsageError(f"--start {first} is after --end {last}")
+    current_settings()  # a bad setting is exit 2 here, before Prefect starts
     result = run_once(first, last, source=mode, reports=reports, wait_seconds=wait)
     typer.echo("\n".join(summary_lines(result)))
     raise typer.Exit(result.exit_code)
@@ -106,14 +109,13 @@ def history_command(
 ) -> None:
     """What changed since the previous run, and why: layer states, signals, orders, greeks,
     positions and data revisions; with the day's run records (inputs, config, code)."""
-    from alvh.core.settings import load_settings
     from alvh.data.market_day import latest_marked_day
     from alvh.pipeline import history_lines
     from alvh.report.changes import changes_since_previous
     from alvh.store.runs import latest_run_day, runs_of_day
     from alvh.store.warehouse import connect
 
-    settings = load_settings()
+    settings = current_settings()
     with connect(settings.warehouse_path, read_only=True) as con:
         day = (
             optional_day(as_of)

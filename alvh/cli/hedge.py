@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from alvh.cli.app import app, orders_app
-from alvh.cli.options import AsOfOption, JsonOption, current_settings, marked_day, optional_day
+from alvh.cli.approvers import read_private_key
+from alvh.cli.options import (
+    AsOfOption,
+    JsonOption,
+    current_settings,
+    marked_day,
+    optional_day,
+)
 
 
 @app.command()
@@ -79,16 +87,57 @@ def orders_list(
 @orders_app.command("approve")
 def orders_approve(
     order_id: Annotated[str, typer.Argument(help="The order's id ('alvh orders list').")],
-    approver: Annotated[str, typer.Option("--as", help="Your approver name (configured).")],
+    approver: Annotated[str, typer.Option("--as", help="Your approver name.")],
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key", help="Your Ed25519 private key (PEM or OpenSSH): signs the order's terms."
+        ),
+    ] = None,
 ) -> None:
-    """Approve an order as a named approver (k of m, each approver counts once)."""
+    """Approve an order: signed with your key once keys are registered (k of m, each once)."""
     from alvh.hedge.orders import approve
     from alvh.store.warehouse import open_warehouse
 
     settings = current_settings()
+    private_key = read_private_key(key) if key is not None else None
     with open_warehouse(settings.warehouse_path) as con:
-        status = approve(con, order_id, approver, settings)
-    typer.echo(f"order {order_id}: approved by {approver}; status {status}")
+        status = approve(con, order_id, approver, settings, private_key)
+    how = "signed" if private_key is not None else "approved"
+    typer.echo(f"order {order_id}: {how} by {approver}; status {status}")
+
+
+@orders_app.command("verify")
+def orders_verify(
+    order_id: Annotated[str, typer.Argument(help="The order's id ('alvh orders list').")],
+) -> None:
+    """Re-check an order's approvals against the registered keys and its terms as they are now.
+
+    Exit 2 when any approval is invalid (recorded in the audit log).
+    """
+    from alvh.hedge import approvals
+    from alvh.hedge.orders import verify_order
+    from alvh.store.warehouse import open_warehouse
+
+    settings = current_settings()
+    with open_warehouse(settings.warehouse_path) as con:
+        checks, required = verify_order(con, order_id, settings)
+        bad = [c for c in checks if not c.valid]
+        for check in checks:
+            verdict = "valid" if check.valid else f"INVALID: {check.problem}"
+            typer.echo(f"  {check.approver}: {verdict}")
+        if bad:
+            raise approvals.record_refusal(
+                con,
+                "order_verify_failed",
+                f"order {order_id}: {len(bad)} invalid approval(s) of {len(checks)}",
+                actor="alvh",
+                subject=order_id,
+                invalid=[c.approver for c in bad],
+            )
+    valid = len(checks)
+    enough = "enough to execute" if valid >= required else "not enough to execute yet"
+    typer.echo(f"order {order_id}: {valid} valid approval(s) of {required} required; {enough}")
 
 
 @orders_app.command("execute")
@@ -99,6 +148,10 @@ def orders_execute(
         str | None,
         typer.Option("--date", help="The fill's trading day (default: the order's as-of day)."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Record a fill far from the order's limit price (audited)."),
+    ] = False,
 ) -> None:
     """Record an approved order's fill; the book and the cash account change accordingly."""
     from alvh.hedge.day import configs
@@ -107,5 +160,13 @@ def orders_execute(
 
     settings = current_settings()
     with open_warehouse(settings.warehouse_path) as con:
-        summary = execute(con, order_id, price, optional_day(on, "--date"), configs(settings)[2])
+        summary = execute(
+            con,
+            order_id,
+            price,
+            optional_day(on, "--date"),
+            configs(settings)[2],
+            settings=settings,
+            force=force,
+        )
     typer.echo(f"order {order_id} executed: {summary}")

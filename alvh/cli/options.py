@@ -96,7 +96,18 @@ def marked_day(con, as_of: str | None) -> date:
 
 
 def current_settings():
-    """The settings in force (env over file over defaults), loaded when a command runs."""
-    from alvh.core.settings import load_settings
+    """The settings in force (env over file over defaults), loaded when a command runs; the
+    method tables are checked here too, so a bad key is exit 2 before any work starts."""
+    from alvh.book.costs import CostModel
+    from alvh.core.settings import check_method_table, load_settings
+    from alvh.hedge.layers import LayerConfig
+    from alvh.hedge.signals.config import SignalConfig
 
-    return load_settings()
+    settings = load_settings()
+    for table, config_type in (
+        ("signals", SignalConfig),
+        ("layers", LayerConfig),
+        ("costs", CostModel),
+    ):
+        check_method_table(settings, table, config_type)
+    return settings

@@ -11,7 +11,7 @@ from typing import NoReturn
 import typer
 
 from alvh.cli.app import app
-from alvh.core.errors import AlvhError
+from alvh.core.errors import AlvhError, EnvironmentProblem
 
 
 def main() -> None:
@@ -29,9 +29,41 @@ def main() -> None:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # click's usage errors: exit 2
             exc.show()
             sys.exit(exc.exit_code)
+        problem = environment_problem(exc)
+        if problem is not None:
+            typer.echo(f"error: {problem}", err=True)
+            sys.exit(problem.exit_code)
         typer.echo(f"unexpected error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def environment_problem(exc: BaseException) -> EnvironmentProblem | None:
+    """The environment failure behind an unexpected error, if there is one (exit 4): a full,
+    read-only or refusing disk, or a damaged warehouse file found in the middle of a query."""
+    from alvh.store.warehouse import disk_problem, is_warehouse_failure, warehouse_problem
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, EnvironmentProblem):
+            return current
+        if isinstance(current, OSError) and (problem := disk_problem(current)) is not None:
+            return problem
+        if is_warehouse_failure(current):
+            return warehouse_problem(current, _warehouse_path())
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _warehouse_path():
+    from alvh.core.settings import load_settings
+
+    try:
+        return load_settings().warehouse_path
+    except Exception:  # the settings themselves are broken: name the file as the user knows it
+        return "alvh.duckdb"
 
 
 def entry_point() -> None:

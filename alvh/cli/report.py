@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from alvh.cli.app import app
-from alvh.cli.options import marked_day
+from alvh.cli.options import current_settings, marked_day
 
 AsOf = Annotated[
     str | None,
@@ -27,11 +27,10 @@ AsOf = Annotated[
 @app.command("report")
 def report_command(as_of: AsOf = None) -> None:
     """Render one day's report to HTML and PDF (reads the stored run; computes what is missing)."""
-    from alvh.core.settings import load_settings
     from alvh.report import build_report
     from alvh.store.warehouse import connect
 
-    settings = load_settings()
+    settings = current_settings()
     con = connect(settings.warehouse_path, read_only=True)
     try:
         day = marked_day(con, as_of)
@@ -47,12 +46,11 @@ def report_command(as_of: AsOf = None) -> None:
 def email_command(as_of: AsOf = None) -> None:
     """(Re)send one day's summary email with the PDF; no SMTP host writes a .eml instead."""
     from alvh.core.errors import EnvironmentProblem
-    from alvh.core.settings import load_settings
     from alvh.notify import send_summary
     from alvh.report import build_report, existing_report
     from alvh.store.warehouse import open_warehouse
 
-    settings = load_settings()
+    settings = current_settings()
     con = open_warehouse(settings.warehouse_path)
     try:
         day = marked_day(con, as_of)

@@ -21,6 +21,7 @@ checks every file regardless.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -50,6 +51,7 @@ from alvh.data.sources.base import BadFile, RawTable, SourceUnavailable
 from alvh.data.sources.snapshot import read_snapshot_file
 from alvh.data.status import sessions_stale, stale_tolerance
 from alvh.data.validation import (
+    MAX_REJECTED_ROWS_PER_FILE,
     REJECT_COLUMNS,
     reject_where,
     require_columns,
@@ -57,6 +59,7 @@ from alvh.data.validation import (
     validate_secondary_dates,
     validate_values,
 )
+from alvh.store import runs
 from alvh.store.warehouse import transaction
 
 Mode = Literal["auto", "snapshot", "live"]
@@ -193,11 +196,43 @@ def ingest(
         con.register("catalogue", _catalogue_frame())
         con.execute(sql["catalogue"])
         con.unregister("catalogue")
+        runs.abandon_stale_ingests(con)
         con.execute(
             sql["start_run"],
             {"run_id": run_id, "started_at": datetime.now(), "as_of": as_of, "mode": mode},
         )
+    try:
+        report = _ingest_items(con, settings, as_of, mode, run_id, sql, revalidate)
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):  # a broken connection: the next ingest abandons it
+            runs.fail_ingest(con, run_id)
+        raise
+    report.duration = time.perf_counter() - started
+    con.execute(
+        sql["finish_run"],
+        {
+            "run_id": run_id,
+            "finished_at": datetime.now(),
+            "status": report.status,
+            "inserted": report.total("inserted"),
+            "updated": report.total("updated"),
+            "unchanged": report.total("unchanged"),
+            "rejected": report.total("rejected"),
+            "duration": report.duration,
+        },
+    )
+    return report
 
+
+def _ingest_items(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    as_of: date,
+    mode: Mode,
+    run_id: str,
+    sql: dict[str, str],
+    revalidate: bool,
+) -> IngestReport:
     reader = _Reader(settings)
     writer = _Writer(con, run_id, sql, reuse=not revalidate)
     items = [
@@ -217,22 +252,7 @@ def ingest(
             )
         )
     items.append(_ingest_vix_futures(reader, writer, as_of))
-
-    report = IngestReport(run_id, as_of, mode, items, time.perf_counter() - started)
-    con.execute(
-        sql["finish_run"],
-        {
-            "run_id": run_id,
-            "finished_at": datetime.now(),
-            "status": report.status,
-            "inserted": report.total("inserted"),
-            "updated": report.total("updated"),
-            "unchanged": report.total("unchanged"),
-            "rejected": report.total("rejected"),
-            "duration": report.duration,
-        },
-    )
-    return report
+    return IngestReport(run_id, as_of, mode, items, 0.0)
 
 
 class _Writer:
@@ -285,6 +305,13 @@ class _Writer:
         self._record_item(result, started)  # one statement: atomic on its own
         return result
 
+    def stored_values(self, spec: SeriesSpec) -> pd.Series:
+        """The series' stored values by date (what a new value's move is judged against)."""
+        frame = self.con.execute(self.sql["stored_values"], {"series_id": spec.series_id}).df()
+        return pd.Series(
+            frame["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(frame["obs_date"])
+        )
+
     def write(
         self,
         result: ItemResult,
@@ -293,6 +320,15 @@ class _Writer:
         rejects: pd.DataFrame,
         started: float,
     ) -> ItemResult:
+        if len(rejects) > MAX_REJECTED_ROWS_PER_FILE:
+            refused = BadFile(
+                result.origin,
+                "too_many_rejects",
+                f"{len(rejects):,} rows broke the rules (more than "
+                f"{MAX_REJECTED_ROWS_PER_FILE:,}: not a usable file); the first: "
+                f"{rejects['message'].iloc[0][:300]}",
+            )
+            return self.whole_file_failed(result.item, result.source, refused, started)
         con = self.con
         now = datetime.now()
         result.rejected = len(rejects)
@@ -495,7 +531,8 @@ def _ingest_series(
     withhold = None
     if withhold_flag:
         withhold = raw.frame[withhold_flag].str.strip().str.lower().eq("true")
-    checked = validate_values(raw, dates, column, spec.low, spec.high, withhold)
+    stored = writer.stored_values(spec) if spec.frequency == "daily" and spec.low > 0 else None
+    checked = validate_values(raw, dates, column, spec.low, spec.high, withhold, stored)
     good = checked.good
     incoming = pd.DataFrame(
         {

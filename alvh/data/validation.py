@@ -3,10 +3,17 @@
 A row is rejected, with the rule it broke, when its date does not parse, lies after `as_of`,
 appears twice in the file, or its value is not a finite number inside the series' plausible
 range. Empty cells and FRED's "." mean "not published" and are skipped, not rejected.
+
+For a daily series of positive levels (an index, a volatility index), a new or revised value
+is also checked against its neighbour in the stored history: a one-day move beyond a factor of
+`MAX_DAILY_MOVE_FACTOR` either way is refused (rule `implausible_move`). The largest in the
+bundled history is VIX9D's ×3.15 on 2018-02-05 (SPX's: −20.5 % on 1987-10-19); a close cut from
+7674.37 to 76 by a broken transfer is ×1/100.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,6 +28,10 @@ NON_FINITE_TEXT = frozenset(
 )
 
 REJECT_COLUMNS = ["line", "column_name", "rule", "raw_value", "message"]
+MAX_DAILY_MOVE_FACTOR = 5.0
+# More broken rows than this and the file is refused as a whole, in one rejected row: a garbage
+# body of 16 M lines once became 16 M rows of rejected_rows.
+MAX_REJECTED_ROWS_PER_FILE = 1000
 
 
 @dataclass(frozen=True)
@@ -140,8 +151,10 @@ def validate_values(
     low: float,
     high: float,
     withhold: pd.Series | None = None,
+    stored: pd.Series | None = None,
 ) -> Validated:
-    """Values of `column` on rows whose date passed: finite and within [low, high]."""
+    """Values of `column` on rows whose date passed: finite and within [low, high]; with
+    `stored` (the series' stored values by date), no implausible one-day move either."""
     text = raw.frame[column].astype(str)
     positions = np.arange(len(text))
     has_date = dates.notna().to_numpy()
@@ -196,9 +209,56 @@ def validate_values(
         )
 
     ok = checked & ~out_of_range
+    if stored is not None and ok.any():
+        jumps = np.zeros(len(text), dtype=bool)
+        jumps[ok] = implausible_moves(dates[ok], numbers[ok], stored)
+        if jumps.any():
+            rejects.append(
+                _reject(
+                    raw,
+                    positions[jumps],
+                    column,
+                    "implausible_move",
+                    text[jumps],
+                    f"a one-day move beyond ×{MAX_DAILY_MOVE_FACTOR:g} or "
+                    f"÷{MAX_DAILY_MOVE_FACTOR:g} against the previous value",
+                )
+            )
+            ok &= ~jumps
     good = pd.DataFrame({"date": dates[ok].to_numpy(), "value": numbers[ok]})
     rejected = pd.concat(rejects, ignore_index=True) if rejects else _empty_rejects()
     return Validated(good, rejected, int(missing.sum()), int(withheld.sum()))
+
+
+def implausible_moves(dates: pd.Series, values: np.ndarray, stored: pd.Series) -> np.ndarray:
+    """Which of the incoming (date, value) rows, new or different from `stored`, move beyond
+    `MAX_DAILY_MOVE_FACTOR` from the previous value of the stored history merged with them."""
+    incoming = pd.Series(values, index=pd.DatetimeIndex(dates))
+    stored = stored[stored.index.notna()]
+    before = stored.reindex(incoming.index)
+    touched = (before.isna() | (before.to_numpy() != incoming.to_numpy())).to_numpy()
+    if not touched.any():
+        return np.zeros(len(incoming), dtype=bool)
+    bound = math.log(MAX_DAILY_MOVE_FACTOR)
+
+    def jump(previous: float, value: float) -> bool:
+        return previous > 0 and value > 0 and abs(math.log(value / previous)) > bound
+
+    merged = pd.concat([stored[~stored.index.isin(incoming.index)], incoming]).sort_index()
+    levels = merged.to_numpy(dtype=float)
+    new_here = merged.index.isin(incoming.index[touched])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.abs(np.log(levels[1:] / levels[:-1]))
+    candidates = np.flatnonzero(np.nan_to_num(ratio, nan=0.0) > bound) + 1
+    refused: set[int] = set()
+    for i in candidates:  # few: judge each against the last value that stands before it
+        j = i - 1
+        while j in refused:
+            j -= 1
+        if new_here[i] and j >= 0 and jump(levels[j], levels[i]):
+            refused.add(int(i))
+    dates_refused = merged.index[sorted(refused)]
+    return incoming.index.isin(dates_refused) & touched
 
 
 def require_columns(raw: RawTable, columns: list[str]) -> str | None:

@@ -68,6 +68,7 @@ def run_layers(
         layer: int(quantity)
         for layer, quantity in con.execute(sql["pending_opens"], {"as_of": as_of}).fetchall()
     }
+    previous = con.execute(sql["previous_vix"], {"as_of": as_of}).fetchall()
     return decide(
         as_of,
         signals.on(as_of),
@@ -82,6 +83,7 @@ def run_layers(
         layer_config,
         signal_config.as_dict(),
         pending,
+        previous_vix=float(previous[0][0]) if previous else None,
     )
 
 

@@ -10,11 +10,8 @@ Two halves:
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,12 +20,21 @@ from alvh.book.costs import CostModel
 from alvh.book.positions import Position
 from alvh.book.valuation import ModelParams, build_legs, price_legs, vix_forwards
 from alvh.core import calendar
-from alvh.core.errors import UsageError
 from alvh.data.market_day import MarketSnapshot
 from alvh.hedge.orders import ProposedOrder
+from alvh.hedge.rulebook import (
+    ENGINE_SIZING,
+    DayBook,
+    DayPlan,
+    HeldCall,
+    LayerConfig,
+    Offer,
+    listing_strike_cap,
+    plan_day,
+)
 from alvh.hedge.signals import SignalHistory, SignalReading
 from alvh.model import market as mm
-from alvh.model.pricing import black76_price
+from alvh.model.pricing import black76_greeks, black76_price
 
 LAYERS = ("L1", "L2", "L3")
 OFF, ARMED, ACTIVE = "OFF", "ARMED", "ACTIVE"
@@ -36,54 +42,6 @@ MULTIPLIER = 100.0
 # Typical release days when the calendar has no date (method §5, S2): CPI mid-month, PPI a day
 # later. Used only to ARM L2 ahead of a release, never to date a value.
 TYPICAL_RELEASE_DAY = {"CPI": 13, "PPI": 14}
-
-
-@dataclass(frozen=True)
-class LayerConfig:
-    """Method §6 defaults; every value can be set in configuration ([layers] in alvh.toml)."""
-
-    l1_pct: float = 0.125
-    l1_armed_band: float = 0.10
-    roll_days: int = 7
-    min_days_new: int = 21
-    target_delta: float = 0.30
-    l2_hold_days: int = 10
-    l2_offset: float = 0.40
-    l2_event_days: int = 3
-    l3_profit_multiple: float = 2.0
-    l3_monetize_fraction: float = 0.5
-    l3_exit_fraction: float = 0.8
-    hedge_budget_pct: float = 0.15
-
-    def __post_init__(self) -> None:
-        checks = {
-            "l1_pct": 0.10 <= self.l1_pct <= 0.15,  # method §6.1: allowed 10–15 %
-            "l1_armed_band": 0 <= self.l1_armed_band < 1,
-            "roll_days": 0 <= self.roll_days < 30,
-            "min_days_new": self.roll_days < self.min_days_new <= 45,
-            "target_delta": 0 < self.target_delta < 1,
-            "l2_hold_days": self.l2_hold_days >= 1,
-            "l2_offset": 0 <= self.l2_offset <= 2,
-            "l2_event_days": self.l2_event_days >= 0,
-            "l3_profit_multiple": self.l3_profit_multiple > 1,
-            "l3_monetize_fraction": 0 < self.l3_monetize_fraction <= 1,
-            "l3_exit_fraction": 0 < self.l3_exit_fraction < 1,
-            "hedge_budget_pct": 0 < self.hedge_budget_pct <= 1,
-        }
-        bad = [name for name, ok in checks.items() if not ok]
-        if bad:
-            raise UsageError(f"layer settings out of range: {', '.join(bad)} ({self})")
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> LayerConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise UsageError(f"unknown layer setting(s): {', '.join(unknown)}")
-        return cls(**values)
-
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,6 +231,7 @@ class LayerDecision:
     config: LayerConfig
     signal_config: dict[str, float]
     order_ids: list[str] = field(default_factory=list)
+    plan: DayPlan | None = None  # the rulebook's plan the orders came from
 
     def as_json(self) -> dict[str, object]:
         """interface.md's `layers` shape (plus `budget` and the parameters used)."""
@@ -327,8 +286,14 @@ def choose_instrument(
     costs: CostModel,
     config: LayerConfig,
     expiry: date | None = None,
+    previous_vix: float | None = None,
 ) -> HedgeInstrument:
-    """Strike and modelled fill of the ~30-delta call on the chosen expiry's future."""
+    """Strike and modelled fill of the ~30-delta call on the chosen expiry's future.
+
+    The strike never exceeds the listing as of the previous close (`listing_strike_cap` of
+    `previous_vix`, today's VIX when not given): in a spike the delta strike at the new F can
+    lie beyond anything Cboe had listed.
+    """
     expiry = expiry or hedge_expiry(snapshot.as_of, config.min_days_new)
     probe = Position("probe", "vix_call", expiry, 1, snapshot.as_of, 1.0, strike=20.0)
     legs = build_legs([probe])
@@ -347,6 +312,15 @@ def choose_instrument(
         )
 
     chosen = mm.vix_call_strike_for_delta(forward, tau, snapshot.rate, vol_fn, config.target_delta)
+    cap = float(
+        listing_strike_cap(
+            snapshot.vix if previous_vix is None else previous_vix, config.strike_listing_multiple
+        )
+    )
+    if chosen.strike > cap:
+        vol = float(vol_fn(np.array([cap]))[0])
+        delta = float(black76_greeks(forward, cap, tau, snapshot.rate, vol, True).delta)
+        chosen = mm.VixStrike(cap, delta, vol)
     mid = float(black76_price(forward, chosen.strike, tau, snapshot.rate, chosen.vol, True))
     price = float(costs.vix_call_fill(mid, "buy")[0])
     candidate = build_legs(
@@ -387,103 +361,129 @@ def decide(
     config: LayerConfig,
     signal_config: dict[str, float],
     pending: dict[str, int] | None = None,
+    previous_vix: float | None = None,
+    instrument: HedgeInstrument | None = None,
 ) -> LayerDecision:
     """One day's layer states, targets, budget and proposed orders (method §6.1–§6.4).
 
-    `pending` holds, per layer, contracts in approved purchases not yet executed: they count
-    as held, so a day's run does not propose them a second time.
+    The rules are `alvh.hedge.rulebook.plan_day`'s; this turns the day into its inputs and its
+    plan into whole-contract orders with their reasons. `pending` holds, per layer, contracts in
+    approved purchases not yet executed: they count as held. `instrument` replaces the call
+    chosen from the snapshot (a test feeding the backtest's call).
     """
     pending = pending or {}
-    by_layer = {name: [h for h in holdings if h.layer == name] for name in LAYERS}
-    instrument = choose_instrument(snapshot, params, costs, config) if snapshot.vix > 0 else None
-    orders: list[ProposedOrder] = []
-    layers: dict[str, LayerState] = {}
-    budget_total = config.hedge_budget_pct * risk_capital
-    remaining = max(budget_total - spent_12m, 0.0)
-    caps: dict[str, str] = {}
+    if instrument is None and snapshot.vix > 0:
+        instrument = choose_instrument(snapshot, params, costs, config, previous_vix=previous_vix)
+    by_key = {h.position.position_id: h for h in holdings}
+    calls = [
+        HeldCall(
+            h.position.position_id,
+            h.layer,
+            h.position.quantity,
+            h.position.entry_price,
+            h.mark,
+            (h.position.expiry - as_of).days,
+            h.vix_sensitivity,
+        )
+        for h in holdings
+    ]
+    offer = (
+        Offer(instrument.price, instrument.forward, instrument.sensitivity, costs.fee_per_contract)
+        if instrument is not None
+        else None
+    )
+    day = DayBook(
+        l1_active=states["L1"] == ACTIVE,
+        l2_active=states["L2"] == ACTIVE,
+        l3_window=bool(states["l3_window"]),
+        risk_capital=risk_capital,
+        condor_sensitivity=condor_sensitivity,
+        spent_12m=spent_12m,
+        pending=pending,
+    )
+    plan = plan_day(day, calls, offer, config, ENGINE_SIZING)
+    orders = _orders(plan, by_key, instrument, costs)
+    caps = {
+        layer: (
+            f"capped: wanted ${wanted:,.0f}, 12-month budget left ${left:,.0f} of "
+            f"${plan.budget:,.0f} → ${allowed:,.0f}"
+        )
+        for layer, (wanted, left, allowed) in plan.caps.items()
+    }
+    layers = _layer_states(as_of, signals, states, snapshot, plan, config, signal_config, caps)
+    spend = sum(o.cost for o in orders if o.action == "open")
+    budget = {
+        "risk_capital": risk_capital,
+        "budget_pct": config.hedge_budget_pct,
+        "budget": plan.budget,
+        "spent_12m": spent_12m,
+        "proposed": spend,
+        "left_after": plan.budget - spent_12m - spend,
+    }
+    return LayerDecision(
+        as_of, signals, layers, orders, instrument, budget, config, signal_config, plan=plan
+    )
 
-    def buy(layer: str, quantity: int, reason: str, group: str | None = None) -> int:
-        """Queue an open order within the budget; returns the quantity actually proposed."""
-        nonlocal remaining
-        if quantity <= 0 or instrument is None:
-            return 0
-        unit = instrument.price * MULTIPLIER + costs.fee_per_contract
-        affordable = int(remaining // unit)
-        if affordable < quantity:
-            caps[layer] = (
-                f"capped: wanted {quantity} contracts (${quantity * unit:,.0f}), "
-                f"12-month budget left ${remaining:,.0f} of ${budget_total:,.0f} "
-                f"→ {max(affordable, 0)}"
-            )
-            quantity = max(affordable, 0)
-        if quantity:
-            remaining -= quantity * unit
-            orders.append(
-                ProposedOrder(
-                    layer,
-                    "open",
-                    instrument.strike,
-                    instrument.expiry,
-                    quantity,
-                    instrument.price,
-                    quantity * unit,
-                    reason,
-                    group_id=group,
-                )
-            )
-        return quantity
 
-    def sell(holding: Holding, quantity: int, reason: str, group: str | None = None) -> None:
-        fill = float(costs.vix_call_fill(holding.mark, "sell")[0])
+def _orders(
+    plan: DayPlan,
+    holdings: dict[str, Holding],
+    instrument: HedgeInstrument | None,
+    costs: CostModel,
+) -> list[ProposedOrder]:
+    """The plan as whole-contract orders: sales at their sell fill, purchases at the offer's."""
+    orders = []
+    for sale in plan.sales:
+        h = holdings[sale.key]
+        fill = float(costs.vix_call_fill(h.mark, "sell")[0])
+        quantity = int(sale.quantity)
         proceeds = quantity * (fill * MULTIPLIER - costs.fee_per_contract)
         orders.append(
             ProposedOrder(
-                holding.layer,
+                h.layer,
                 "close",
-                holding.position.strike,
-                holding.position.expiry,
+                h.position.strike,
+                h.position.expiry,
                 quantity,
                 fill,
                 -proceeds,
-                reason,
-                position_id=holding.position.position_id,
-                group_id=group,
+                sale.reason,
+                position_id=h.position.position_id,
+                group_id=sale.group,
             )
         )
+    for purchase in plan.purchases:
+        quantity = int(purchase.quantity)
+        unit = instrument.price * MULTIPLIER + costs.fee_per_contract
+        orders.append(
+            ProposedOrder(
+                purchase.layer,
+                "open",
+                instrument.strike,
+                instrument.expiry,
+                quantity,
+                instrument.price,
+                quantity * unit,
+                f"{purchase.reason} (strike {instrument.strike:g}, F {instrument.forward:.2f})",
+                group_id=purchase.group,
+            )
+        )
+    return orders
 
-    # L1 base protection (§6.1).
+
+def _layer_states(as_of, signals, states, snapshot, plan, config, signal_config, caps):
+    """Each layer's state with its reason, from the day's states and the rulebook's targets."""
+    t1, t2, t3 = plan.targets["L1"], plan.targets["L2"], plan.targets["L3"]
+    s1_text, vix_text = _signal_text(signals, "S1"), f"VIX {snapshot.vix:.2f}"
     l1_state = states["L1"]
-    s1_text = _signal_text(signals, "S1")
-    vix_text = f"VIX {snapshot.vix:.2f}"
-    held_l1 = sum(h.position.quantity for h in by_layer["L1"])
-    target_l1 = 0
-    if l1_state == ACTIVE and instrument is not None:
-        target_l1 = max(
-            int(round(config.l1_pct * risk_capital / (MULTIPLIER * instrument.forward))), 0
-        )
-        rolling = [
-            h for h in by_layer["L1"] if (h.position.expiry - as_of).days <= config.roll_days
-        ]
-        keep = held_l1 - sum(h.position.quantity for h in rolling) + pending.get("L1", 0)
-        for h in rolling:
-            group = f"roll-{h.position.position_id}"
-            sell(
-                h,
-                h.position.quantity,
-                f"L1 roll: {h.position.expiry} is within {config.roll_days} days",
-                group,
-            )
-        bought = buy(
-            "L1",
-            target_l1 - keep,
-            f"L1 ACTIVE: {s1_text}; target {config.l1_pct:.1%} of risk capital "
-            f"${risk_capital:,.0f} / (100 × F {instrument.forward:.2f})",
-        )
+    if l1_state == ACTIVE and t1.acting and t1.target > 0:
         reason = (
-            f"ACTIVE: {s1_text}, {vix_text}; target {target_l1} = "
-            f"{config.l1_pct:.1%} × R ${risk_capital:,.0f} / (100 × F "
-            f"{instrument.forward:.2f}); proposing {bought}"
+            f"ACTIVE: {s1_text}, {vix_text}; target {round(t1.target)} = "
+            f"{config.l1_pct:.1%} × R ${plan.risk_capital:,.0f} / (100 × F {plan.forward:.2f}); "
+            f"proposing {int(t1.bought)}"
         )
+    elif l1_state == ACTIVE:
+        reason = f"ACTIVE: {s1_text}, {vix_text}; no call can be priced today"
     elif l1_state == ARMED:
         reason = (
             f"ARMED: {s1_text}; {vix_text} within {config.l1_armed_band:.0%} of the "
@@ -491,129 +491,54 @@ def decide(
         )
     else:
         reason = f"OFF: {s1_text}; held calls kept to expiry, not renewed"
-    layers["L1"] = LayerState(
-        "L1", l1_state, reason, target_l1, held_l1, "L1" in caps, caps.get("L1")
+    l1 = LayerState(
+        "L1", l1_state, reason, int(round(t1.target)), int(t1.held), "L1" in caps, caps.get("L1")
     )
 
-    # L3 convexity roll (§6.3), before L2 so L2 sees the hedge L3 leaves. A call L1 is already
-    # rolling out of is sold once, not again here.
-    closing = {o.position_id for o in orders if o.action == "close"}
-    winners = [
-        h
-        for h in holdings
-        if h.position.position_id not in closing
-        and h.mark >= config.l3_profit_multiple * h.position.entry_price
-    ]
-    in_window = bool(states["l3_window"])
     s4_text = _signal_text(signals, "S4")
-    held_l3 = sum(h.position.quantity for h in winners)
-    target_l3 = held_l3
-    if in_window and winners and instrument is not None:
+    if t3.acting:
         l3_state = ACTIVE
-        monetised = 0
-        for h in winners:
-            sold = max(1, int(math.floor(h.position.quantity * config.l3_monetize_fraction)))
-            sold = min(sold, h.position.quantity)
-            rest = h.position.quantity - sold
-            sell(
-                h,
-                sold,
-                f"L3 monetise {config.l3_monetize_fraction:.0%}: worth "
-                f"{h.mark / h.position.entry_price:.1f}× cost in the spike",
-            )
-            monetised += sold
-            if rest:
-                group = f"l3roll-{h.position.position_id}"
-                sell(h, rest, "L3 roll the rest to ~30-delta at the new F", group)
-                buy(
-                    "L3",
-                    rest,
-                    f"L3 roll of {h.position.position_id} to strike {instrument.strike:g}",
-                    group,
-                )
-        target_l3 = held_l3 - monetised
         reason = (
             f"ACTIVE: spike window (peak VIX {_fmt(states['l3_peak'])}, exit below "
-            f"{config.l3_exit_fraction:.0%} of it), {s4_text}; {len(winners)} position(s) "
-            f"worth ≥ {config.l3_profit_multiple:g}× cost: sell {monetised}, roll the rest"
+            f"{config.l3_exit_fraction:.0%} of it), {s4_text}; {len(plan.winners)} position(s) "
+            f"worth ≥ {config.l3_profit_multiple:g}× cost: sell {int(t3.sold)}"
+            + (f"; {t3.note}" if t3.note else ", roll the rest")
         )
-    elif in_window or signals["S4"].active:
+    elif bool(states["l3_window"]) or signals["S4"].active:
         l3_state = ARMED
         reason = (
             f"ARMED: {s4_text}; no hedge worth {config.l3_profit_multiple:g}× its cost yet"
-            if not winners
+            if not plan.winners
             else f"ARMED: {s4_text}; winners await the spike"
         )
     else:
-        l3_state = OFF
-        reason = f"OFF: {s4_text}; no spike window"
-    layers["L3"] = LayerState(
-        "L3", l3_state, reason, target_l3, held_l3, "L3" in caps, caps.get("L3")
+        l3_state, reason = OFF, f"OFF: {s4_text}; no spike window"
+    l3 = LayerState(
+        "L3", l3_state, reason, int(t3.target), int(t3.held), "L3" in caps, caps.get("L3")
     )
 
-    # L2 acceleration (§6.2): top the hedge up to l2_offset of the condors' VIX sensitivity.
     l2_state = states["L2"]
-    held_l2 = sum(h.position.quantity for h in by_layer["L2"])
-    target_l2 = held_l2
-    trigger_text = (
-        f"{_signal_text(signals, 'S2')}, {_signal_text(signals, 'S3')}, "
-        f"last trigger {int(states['l2_trigger_age'])} session(s) ago"
-        if np.isfinite(states["l2_trigger_age"])
-        else f"{_signal_text(signals, 'S2')}, {_signal_text(signals, 'S3')}"
-    )
-    if l2_state == ACTIVE and instrument is not None and instrument.sensitivity > 0:
-        sold_ids = {o.position_id for o in orders if o.action == "close"}
-        existing = sum(
-            h.vix_sensitivity for h in holdings if h.position.position_id not in sold_ids
-        )
-        queued = (
-            sum(o.quantity for o in orders if o.action == "open") + sum(pending.values())
-        ) * instrument.sensitivity
-        # Condors lose when VIX rises (negative sensitivity); a book that would gain needs no L2.
-        wanted = config.l2_offset * max(-condor_sensitivity, 0.0)
-        shortfall = wanted - existing - queued
-        extra = int(math.ceil(shortfall / instrument.sensitivity)) if shortfall > 0 else 0
-        bought = buy(
-            "L2",
-            extra,
-            f"L2 ACTIVE: {trigger_text}; hedge VIX sensitivity "
-            f"${existing + queued:,.0f} below {config.l2_offset:.0%} of "
-            f"condors' loss per VIX point ${max(-condor_sensitivity, 0.0):,.0f}",
-        )
-        target_l2 = held_l2 + extra
+    trigger_text = f"{_signal_text(signals, 'S2')}, {_signal_text(signals, 'S3')}"
+    if np.isfinite(states["l2_trigger_age"]):
+        trigger_text += f", last trigger {int(states['l2_trigger_age'])} session(s) ago"
+    if l2_state == ACTIVE and t2.acting:
+        target = int(t2.held + t2.bought)
         reason = (
-            f"ACTIVE: {trigger_text}; target hedge sensitivity ${wanted:,.0f} "
-            f"({config.l2_offset:.0%} of condors' loss per VIX point "
-            f"${max(-condor_sensitivity, 0.0):,.0f}), held "
-            f"${existing:,.0f}, queued ${queued:,.0f}; proposing {bought}"
+            f"ACTIVE: {trigger_text}; target hedge sensitivity ${t2.target:,.0f} "
+            f"({config.l2_offset:.0%} of |condor sensitivity| per VIX point); proposing "
+            f"{int(t2.bought)}"
         )
+    elif l2_state == ACTIVE:
+        target = int(t2.held)
+        reason = f"ACTIVE: {trigger_text}; no call can be priced today"
     elif l2_state == ARMED:
+        target = int(t2.held)
         why = [_signal_text(signals, "S5"), _signal_text(signals, "S6")]
         if states["events_due"]:
             why.append(f"due within {config.l2_event_days} sessions: {states['events_due']}")
         reason = f"ARMED: {'; '.join(why)}"
     else:
+        target = int(t2.held)
         reason = f"OFF: {trigger_text}; nothing scheduled within {config.l2_event_days} sessions"
-    layers["L2"] = LayerState(
-        "L2", l2_state, reason, target_l2, held_l2, "L2" in caps, caps.get("L2")
-    )
-
-    spend = sum(o.cost for o in orders if o.action == "open")
-    budget = {
-        "risk_capital": risk_capital,
-        "budget_pct": config.hedge_budget_pct,
-        "budget": budget_total,
-        "spent_12m": spent_12m,
-        "proposed": spend,
-        "left_after": budget_total - spent_12m - spend,
-    }
-    return LayerDecision(
-        as_of,
-        signals,
-        {k: layers[k] for k in LAYERS},
-        orders,
-        instrument,
-        budget,
-        config,
-        signal_config,
-    )
+    l2 = LayerState("L2", l2_state, reason, target, int(t2.held), "L2" in caps, caps.get("L2"))
+    return {"L1": l1, "L2": l2, "L3": l3}

@@ -1,7 +1,8 @@
 """Proposed hedge orders and their approvals (method §6.5, the article's "multi-sig").
 
-An order is proposed by the layers engine for an `as_of`, needs k of m named approvers, and
-only then may be executed with a fill price, which changes the book and the cash account.
+An order is proposed by the layers engine for an `as_of`, needs k of m approvers (signatures
+by registered keys, `alvh.hedge.approvals`, or typed names for a solo trader), and only then
+may be executed with a fill price, which changes the book and the cash account.
 Orders nobody approved expire at the next run. Every transition is written to the audit log in
 the same transaction as the change itself.
 
@@ -17,12 +18,14 @@ from datetime import date, datetime
 
 import duckdb
 import pandas as pd
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from alvh.book.costs import CostModel
-from alvh.core.errors import UsageError
+from alvh.core.errors import BadInputError, UsageError
 from alvh.core.resources import read_sql_statements
-from alvh.core.settings import Settings
-from alvh.store import audit
+from alvh.core.settings import Settings, load_settings
+from alvh.hedge import approvals
+from alvh.store import anchor, audit
 from alvh.store.warehouse import transaction
 
 VIX_CALL = "VIX call"
@@ -150,10 +153,20 @@ def _order(con, order_id: str) -> dict:
 
 
 def approve(
-    con: duckdb.DuckDBPyConnection, order_id: str, approver: str, settings: Settings
+    con: duckdb.DuckDBPyConnection,
+    order_id: str,
+    approver: str,
+    settings: Settings,
+    private_key: Ed25519PrivateKey | None = None,
 ) -> str:
-    """Record `approver`'s approval; returns the order's status afterwards."""
+    """Record `approver`'s approval; returns the order's status afterwards.
+
+    Once approver keys are registered (approvals.mode), the approval is `private_key`'s
+    signature over the order's canonical content, and the key must be the approver's own.
+    """
     approver = approver.strip()
+    if approvals.mode_in_force(con, settings) == "signed":
+        return _approve_signed(con, order_id, approver, settings, private_key)
     if approver not in settings.approvers:
         raise UsageError(
             f"{approver!r} is not an approver; configured approvers: "
@@ -167,14 +180,7 @@ def approve(
         already = {
             r[0] for r in con.execute(sql["approvers_of"], {"order_id": order_id}).fetchall()
         }
-        if approver in already:
-            raise UsageError(
-                f"{approver} has already approved order {order_id}; an approver counts once"
-            )
-        now = datetime.now()
-        con.execute(
-            sql["approve"], {"order_id": order_id, "approver": approver, "approved_at": now}
-        )
+        now = _record_approval(con, order_id, approver, already)
         count = len(already) + 1
         status = "approved" if count >= settings.approvals_required else "proposed"
         if status == "approved":
@@ -197,28 +203,194 @@ def approve(
     return status
 
 
+def _record_approval(
+    con: duckdb.DuckDBPyConnection,
+    order_id: str,
+    approver: str,
+    already: set[str],
+    public_key: str | None = None,
+    signature: str | None = None,
+) -> datetime:
+    """Insert one approval (inside the caller's transaction); an approver counts once."""
+    if approver in already:
+        raise UsageError(
+            f"{approver} has already approved order {order_id}; an approver counts once"
+        )
+    now = datetime.now()
+    con.execute(
+        _sql()["approve"],
+        {
+            "order_id": order_id,
+            "approver": approver,
+            "approved_at": now,
+            "public_key": public_key,
+            "signature": signature,
+        },
+    )
+    return now
+
+
+def _approve_signed(
+    con: duckdb.DuckDBPyConnection,
+    order_id: str,
+    approver: str,
+    settings: Settings,
+    private_key: Ed25519PrivateKey | None,
+) -> str:
+    """`approve` once keys are registered: a detached signature by the approver's own key."""
+    if private_key is None:
+        raise UsageError(
+            "approver keys are registered: an approval is a signature; give --key "
+            "PRIVATE_KEY_FILE (your own key)"
+        )
+    sql = _sql()
+    order = _order(con, order_id)
+    if order["status"] not in ("proposed", "approved"):
+        raise UsageError(f"order {order_id} is {order['status']}, not awaiting approval")
+    as_of = order["as_of"].date()
+    keys = approvals.registered_keys(con)
+    key = approvals.signer_identity(
+        con,
+        keys,
+        approver,
+        private_key,
+        event="order_approval_refused",
+        subject=order_id,
+        as_of=as_of,
+    )
+    with transaction(con):
+        stored = con.execute(sql["signed_approvals"], {"order_id": order_id}).fetchall()
+        signature = approvals.sign(private_key, approvals.order_content(order))
+        now = _record_approval(con, order_id, approver, {row[0] for row in stored}, key, signature)
+        checks = approvals.check_order_signatures(con, order, [*stored, (approver, key, signature)])
+        valid = sum(check.valid for check in checks)
+        status = "approved" if valid >= settings.approvals_required else "proposed"
+        # the status column is for display only: execute re-checks the signatures
+        con.execute(sql["set_status"], {"order_id": order_id, "status": status, "decided_at": now})
+        audit.append(
+            con,
+            "order_approved",
+            {
+                "approver": approver,
+                "key": approvals.fingerprint(key),
+                "signature": signature,
+                "valid_signatures": valid,
+                "required": settings.approvals_required,
+                "status": status,
+            },
+            as_of=as_of,
+            subject=order_id,
+            actor=approver,
+        )
+    return status
+
+
+def verify_order(
+    con: duckdb.DuckDBPyConnection, order_id: str, settings: Settings
+) -> tuple[list[approvals.SignatureCheck], int]:
+    """Re-check an order's approvals now: (one check per stored approval, approvals required).
+
+    In names mode an approval by a configured name counts; in signed mode only a valid
+    signature by the approver's registered key over the order as it is now.
+    """
+    order = _order(con, order_id)
+    stored = con.execute(_sql()["signed_approvals"], {"order_id": order_id}).fetchall()
+    if approvals.mode_in_force(con, settings) == "signed":
+        checks = approvals.check_order_signatures(con, order, stored)
+    else:
+        checks = [
+            approvals.SignatureCheck(name, True)
+            if name in settings.approvers
+            else approvals.SignatureCheck(name, False, "not a configured approver")
+            for name, _key, _signature in stored
+        ]
+    return checks, settings.approvals_required
+
+
+def _authorise_execution(
+    con: duckdb.DuckDBPyConnection,
+    order_id: str,
+    fill_price: float,
+    settings: Settings,
+    force: bool,
+) -> dict[str, object]:
+    """Refuse an execution the approvals do not cover, or a fill far from the limit.
+
+    Approval is derived from the stored approvals (signatures, once keys exist), never from
+    the status column, which SQL can set. A bad signature is recorded and refused (exit 2).
+    Returns the facts the execution's audit event carries.
+    """
+    order = _order(con, order_id)
+    if order["status"] in ("executed", "expired"):
+        raise UsageError(
+            f"order {order_id} is {order['status']}; only approved orders can be executed"
+        )
+    # a chain rewritten to hide approvals or key changes no longer holds the anchored heads
+    if settings.audit_anchor_file.is_file():
+        rewritten = anchor.breaks_against(con, anchor.read(settings.audit_anchor_file))
+        if rewritten:
+            raise BadInputError(
+                f"order {order_id} cannot be executed: the audit chain no longer holds the "
+                f"heads anchored in {settings.audit_anchor_file} ({rewritten[0].problem}); "
+                "run 'alvh audit verify'"
+            )
+    as_of = order["as_of"].date()
+    checks, required = verify_order(con, order_id, settings)
+    bad = [check for check in checks if not check.valid]
+    if bad:
+        problem = f"order {order_id} cannot be executed: " + "; ".join(
+            f"{check.approver}: {check.problem}" for check in bad
+        )
+        raise approvals.record_refusal(
+            con, "order_execution_refused", problem, actor="alvh", subject=order_id, as_of=as_of
+        )
+    approved_by = [check.approver for check in checks]
+    if len(approved_by) < required:
+        raise UsageError(
+            f"order {order_id} has {len(approved_by)} valid approval(s) of {required} required; "
+            "only approved orders can be executed"
+        )
+    limit = float(order["price"])
+    tolerance = settings.approvals
+    band = max(tolerance.price_tolerance * limit, tolerance.price_tolerance_points)
+    facts: dict[str, object] = {"approved_by": approved_by}
+    if abs(fill_price - limit) > band:
+        if not force:
+            raise UsageError(
+                f"fill price {fill_price:g} is {abs(fill_price - limit):.2f} points from order "
+                f"{order_id}'s limit {limit:g} (more than {band:.2f}); check the fill, or give "
+                "--force to record it anyway (audited)"
+            )
+        facts["forced"] = {"limit_price": limit, "deviation": round(fill_price - limit, 4)}
+    return facts
+
+
 def execute(
     con: duckdb.DuckDBPyConnection,
     order_id: str,
     fill_price: float,
     executed_on: date | None = None,
     costs: CostModel | None = None,
+    *,
+    settings: Settings | None = None,
+    force: bool = False,
 ) -> str:
     """Mark an approved order executed at `fill_price` and change the book; returns a summary.
 
     The fill is dated `executed_on`, by default the order's own as-of day (never the wall
     clock); a fill before the order existed or on or after the option's expiry is refused.
+    `settings` (default: those in force) say how approvals are checked; `force` accepts a
+    fill far from the order's limit price, and is audited.
     """
     if not (math.isfinite(fill_price) and 0 < fill_price < 1000):
         raise UsageError(f"--price must be a positive number of index points, not {fill_price}")
+    # -- approvals and price sanity (issue 15): signatures, not the status column, authorise
+    authorised = _authorise_execution(con, order_id, fill_price, settings or load_settings(), force)
+    # -- booking the fill
     costs = costs or CostModel()
     sql = _sql()
     with transaction(con):
         order = _order(con, order_id)
-        if order["status"] != "approved":
-            raise UsageError(
-                f"order {order_id} is {order['status']}; only approved orders can be executed"
-            )
         # --- issue 12: the fill's date, and booking it through the book's trade ledger ---
         executed_on, summary, cash = _book_fill(
             con, order, order_id, fill_price, executed_on, costs
@@ -236,6 +408,7 @@ def execute(
                 "quantity": int(order["quantity"]),
                 "cash": round(cash, 2),
                 "summary": summary,
+                **authorised,
             },
             as_of=executed_on,
             subject=order_id,

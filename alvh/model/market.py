@@ -35,6 +35,7 @@ __all__ = [
     "SPX_SKEW_REFERENCE",
     "SkewFit",
     "SkewParams",
+    "VIX_RESPONSE_CAP",
     "VixResponse",
     "VixSkew",
     "VixStrike",
@@ -876,17 +877,31 @@ def fit_vix_response(spx_close: pd.Series, vix_close: pd.Series) -> VixResponse:
     )
 
 
+# Highest VIX the §2.4 response may reach (points). The regression is daily and log-linear, so
+# applied to a −25 % shock at VIX 82.69 (2020-03-16) it gave 238.6, a level VIX has never come
+# near: its highest print is 89.53 intraday (2008-10-24), its highest close 82.69. 90 lies just
+# above both and is the top of the VIX range on which the §2.1 surface is tested arbitrage-free.
+VIX_RESPONSE_CAP = 90.0
+
+
 def apply_vix_response(
-    vix, spx_return, fit: VixResponse, include_intercept: bool = False
+    vix,
+    spx_return,
+    fit: VixResponse,
+    include_intercept: bool = False,
+    cap: float = VIX_RESPONSE_CAP,
 ) -> np.ndarray:
-    """VIX after an SPX move of `spx_return` (simple, e.g. −0.05): VIX·exp(b·r [+ a]).
+    """VIX after an SPX move of `spx_return` (simple, e.g. −0.05): VIX·exp(b·r [+ a]), capped.
 
     The intercepts are left out by default so a 0 % move leaves VIX unchanged (they are a
-    day-of-week-sized drift, not a response). Broadcasts.
+    day-of-week-sized drift, not a response). The result never exceeds `cap`
+    (`VIX_RESPONSE_CAP`) unless VIX is already above it, where a move never raises it further.
+    Broadcasts.
     """
     r = _arr(spx_return)
+    vix = _arr(vix)
     slope = np.where(r < 0, fit.down_slope, fit.up_slope)
     change = slope * r
     if include_intercept:
         change = change + np.where(r < 0, fit.down_intercept, fit.up_intercept)
-    return _arr(vix) * np.exp(change)
+    return np.minimum(vix * np.exp(change), np.maximum(cap, vix))

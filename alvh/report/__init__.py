@@ -147,8 +147,11 @@ def build_report(
         "pdf_bytes": len(pdf),
         "generated_at": result.generated_at,
         "run_id": run_id,
+        # the email summary of exactly this rendering: a later `alvh email` (or the run's email
+        # step in another process) sends what the attached PDF shows, not a recomputation
+        "summary": result.summary,
     }
-    atomic_write(result.manifest, json.dumps(manifest, indent=2).encode("utf-8"))
+    atomic_write(result.manifest, json.dumps(manifest, indent=2, default=str).encode("utf-8"))
     timings["total"] = time.perf_counter() - started
     return result
 
@@ -168,4 +171,5 @@ def existing_report(settings: Settings, as_of: date) -> ReportResult | None:
         int(data["pages"]),
         int(data.get("pdf_bytes", pdf_path.stat().st_size)),
         data.get("generated_at", ""),
+        data.get("summary"),
     )

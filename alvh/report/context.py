@@ -34,6 +34,7 @@ from alvh.report.sections.positions import positions_section
 from alvh.report.sections.scenarios import scenarios_section
 from alvh.report.sections.signals import signals_section
 from alvh.report.sections.summary import summary_section
+from alvh.store import anchor
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,8 @@ def build_context(
             "flow_run_id": header["code"]["flow_run_id"] or "—",
             "ingest_run_id": header["ingest"]["run_id"],
             "ingest_started": header["ingest"].get("started", "—"),
+            # the chain as this report saw it: a copy outside the warehouse (issue 15)
+            "audit_head": anchor.head_text(con),
         },
         "adherence": adherence_text(con, as_of),
         "signals": signals_section(con, as_of, settings, decision, fn),

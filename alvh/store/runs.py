@@ -33,7 +33,7 @@ from alvh.core.errors import EnvironmentProblem
 from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings
 from alvh.store import audit
-from alvh.store.warehouse import connect, migrate, transaction
+from alvh.store.warehouse import bring_up_to_date, connect, transaction
 
 DEFAULT_WAIT_SECONDS = 30.0
 POLL_SECONDS = 0.25
@@ -81,8 +81,7 @@ def acquire_warehouse(
                 ) from exc
             time.sleep(POLL_SECONDS)
             continue
-        migrate(con)
-        return con
+        return bring_up_to_date(con, path)
 
 
 @contextmanager
@@ -184,6 +183,19 @@ def abandon_stale(con: duckdb.DuckDBPyConnection) -> list[str]:
                 subject=run_id,
             )
     return [row[0] for row in stale]
+
+
+def abandon_stale_ingests(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Mark ingest runs left 'running' as abandoned, as `abandon_stale` does for pipeline runs.
+    Call it only while holding the warehouse for writing (an ingest does): DuckDB lets one
+    process write at a time, so no live ingest can own them."""
+    rows = con.execute(_sql()["abandon_ingests"], {"finished_at": datetime.now()}).fetchall()
+    return sorted(row[0] for row in rows)
+
+
+def fail_ingest(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """An ingest that raised is 'failed', not left 'running' (its committed items stay)."""
+    con.execute(_sql()["fail_ingest"], {"run_id": run_id, "finished_at": datetime.now()})
 
 
 def start(

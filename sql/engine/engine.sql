@@ -45,3 +45,11 @@ VALUES ($as_of, $layer, $state, $reason, $target, $held, $capped, $cap_detail, $
 SELECT layer, sum(quantity) FROM orders
 WHERE action = 'open' AND status = 'approved' AND as_of <= $as_of
 GROUP BY layer;
+
+-- @statement previous_vix
+-- the VIX close of the last session before $as_of: the strike listing a day trades on is the
+-- one Cboe had by that close (alvh.hedge.rulebook.listing_strike_cap)
+SELECT value FROM observations
+WHERE series_id = 'VIX' AND obs_date < $as_of AND known_date <= $as_of
+ORDER BY obs_date DESC
+LIMIT 1;

@@ -5,6 +5,16 @@
 -- runs left 'running' by a process that no longer holds the warehouse (it was killed)
 SELECT run_id, as_of, started_at, step_timings FROM pipeline_runs WHERE status = 'running';
 
+-- @statement abandon_ingests
+-- ingest runs left 'running' by a process that no longer holds the warehouse (it was killed)
+UPDATE ingest_runs SET status = 'abandoned', finished_at = $finished_at
+WHERE status = 'running'
+RETURNING run_id;
+
+-- @statement fail_ingest
+UPDATE ingest_runs SET status = 'failed', finished_at = $finished_at
+WHERE run_id = $run_id AND status = 'running';
+
 -- @statement abandon
 UPDATE pipeline_runs
 SET status = 'abandoned', finished_at = $finished_at,

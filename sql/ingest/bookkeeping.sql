@@ -67,3 +67,7 @@ FROM event_calendar
 WHERE event_type = $event_type AND reference_month IS NOT NULL
 GROUP BY reference_month
 ORDER BY reference_month;
+
+-- @statement stored_values
+-- one series' stored values, to judge a new or revised value's one-day move against
+SELECT obs_date, value FROM observations WHERE series_id = $series_id ORDER BY obs_date;

@@ -54,7 +54,12 @@ SELECT * FROM orders WHERE order_id = $order_id;
 SELECT approver FROM order_approvals WHERE order_id = $order_id;
 
 -- @statement approve
-INSERT INTO order_approvals VALUES ($order_id, $approver, $approved_at);
+INSERT INTO order_approvals (order_id, approver, approved_at, public_key, signature)
+VALUES ($order_id, $approver, $approved_at, $public_key, $signature);
+
+-- @statement signed_approvals
+SELECT approver, public_key, signature FROM order_approvals
+WHERE order_id = $order_id ORDER BY approved_at;
 
 -- @statement open_position
 INSERT INTO positions (position_id, kind, expiry, quantity, entry_date, entry_price, strike,

@@ -35,7 +35,7 @@ def read_cboe(symbol: str, settings: Settings) -> RawTable:
     is not the expected CSV (rules "not_csv", "empty", "missing_column").
     """
     url = cboe_url(symbol, settings)
-    text = fetch_text(url, settings.http_timeout_seconds)
+    text = fetch_text(url, settings.http_timeout_seconds, settings.http_transfer_timeout_seconds)
     frame = parse_cboe_csv(text, symbol, url)
     return RawTable(frame=frame, origin=url, publisher=PUBLISHER, digest=digest_of(text))
 

@@ -38,7 +38,7 @@ def read_fred(series_id: str, settings: Settings) -> RawTable:
     is not the expected CSV (rules "not_csv", "empty", "missing_column").
     """
     url = fred_url(series_id, settings)
-    text = fetch_text(url, settings.http_timeout_seconds)
+    text = fetch_text(url, settings.http_timeout_seconds, settings.http_transfer_timeout_seconds)
     frame = parse_fred_csv(text, series_id, url)
     return RawTable(frame=frame, origin=url, publisher=PUBLISHER, digest=digest_of(text))
 

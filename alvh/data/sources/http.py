@@ -5,10 +5,19 @@ fallback to the bundled snapshot, so a failure here is reported at once and neve
 
 `fetch_text` separates the two ways a download can go wrong:
 
-* `SourceUnavailable`: nothing usable arrived (connection refused, DNS, timeout, an HTTP status
-  other than 200, a body cut short). Trying again later, or falling back, is reasonable.
-* `BadFile`: a complete body arrived but it is not a text file (not UTF-8). The publisher
-  served something else; retrying will not help.
+* `SourceUnavailable`: nothing usable arrived (connection refused, DNS, a read timeout, the
+  whole transfer taking longer than its bound, an HTTP status other than 200). Trying again
+  later, or falling back, is reasonable.
+* `BadFile`: a body arrived but may not be loaded: not a text file (not UTF-8), larger than
+  `MAX_BODY_BYTES` (also once decompressed), or cut short: fewer bytes than its Content-Length,
+  a cut chunked or compressed stream, or (when no length was declared) a last row without its
+  line end. A cut file read as complete once revised the SPX close 7674.37 to 76.0 from a
+  last row `08/21/2026,76`; refusing it (exit 3 with `--source live`, the snapshot with `auto`)
+  keeps what the warehouse holds.
+
+Two bounds hold for every transfer: `timeout` for the connection and each wait for data, and
+`transfer_seconds` for the whole transfer, so a publisher trickling a byte a second cannot hold
+the warehouse for minutes.
 
 `csv_frame` does the format-independent part of reading a publisher CSV (not CSV at all, an
 HTML/XML/JSON page, empty); the Cboe and FRED readers do the rest.
@@ -16,9 +25,9 @@ HTML/XML/JSON page, empty); the Cboe and FRED readers do the rest.
 
 from __future__ import annotations
 
-import gzip
 import http.client
 import io
+import time
 import urllib.error
 import urllib.request
 import warnings
@@ -33,20 +42,27 @@ USER_AGENT = f"alvh-risk/{__version__} (ALVH Risk daily ingest; Python urllib)"
 
 # How much of a rejected body is quoted back in a message.
 _PREVIEW_CHARS = 60
+# The largest body accepted, on the wire and once decompressed: Cboe's SPX history, the largest
+# file read, is 1.4 MB.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+DEFAULT_TRANSFER_SECONDS = 30.0
+_CHUNK = 64 * 1024
 
 
-def fetch_text(url: str, timeout: float) -> str:
+def fetch_text(
+    url: str,
+    timeout: float,
+    transfer_seconds: float = DEFAULT_TRANSFER_SECONDS,
+    max_bytes: int = MAX_BODY_BYTES,
+) -> str:
     """GET `url` once and return the body as text (UTF-8, a leading BOM removed).
 
-    `timeout` (seconds) bounds the connection and every wait for data, as urllib does; it is not
-    a cap on the whole transfer of a large file that keeps arriving.
-
-    Raises `SourceUnavailable(url, reason)` for connection errors, timeouts, a status other than
-    200 (the reason names it, e.g. "HTTP 500 Internal Server Error") and a truncated body (fewer
-    bytes than Content-Length, or a cut chunked stream). Raises `BadFile(url, "not_csv", ...)`
-    when the body is not UTF-8 text. A `file://` URL is read too (no status to check), so a user
-    can point the URL template at a folder of downloaded files.
+    `timeout` (seconds) bounds the connection and every wait for data; `transfer_seconds`
+    bounds the whole transfer, headers to last byte. See the module docstring for what raises
+    `SourceUnavailable` and what `BadFile`. A `file://` URL is read too (no status to check),
+    so a user can point the URL template at a folder of downloaded files.
     """
+    deadline = time.monotonic() + transfer_seconds
     request = urllib.request.Request(
         url,
         headers={
@@ -55,12 +71,12 @@ def fetch_text(url: str, timeout: float) -> str:
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=min(timeout, transfer_seconds)) as response:
             status = getattr(response, "status", None)
             if status is not None and status != 200:
                 raise SourceUnavailable(url, f"HTTP {status} {response.reason}".rstrip())
-            body = response.read()
             headers = response.headers
+            body = _read_body(url, response, deadline, transfer_seconds, timeout, max_bytes)
     except urllib.error.HTTPError as exc:
         exc.close()
         raise SourceUnavailable(url, f"HTTP {exc.code} {exc.reason}".rstrip()) from exc
@@ -70,18 +86,60 @@ def fetch_text(url: str, timeout: float) -> str:
         reason = f"truncated body: {len(exc.partial)} bytes received"
         if exc.expected is not None:
             reason += f", {exc.expected} more expected"
-        raise SourceUnavailable(url, reason) from exc
+        raise BadFile(url, "truncated", reason) from exc
     except (http.client.HTTPException, OSError) as exc:
         raise SourceUnavailable(url, _describe(exc)) from exc
 
-    body = _decode_content(url, body, headers.get("Content-Encoding"))
     _check_length(url, body, headers)
+    body = _decode_content(url, body, headers.get("Content-Encoding"), max_bytes)
+    _check_last_line_end(url, body, headers)
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadFile(
             url, "not_csv", f"the body is not UTF-8 text (bad byte at offset {exc.start})"
         ) from exc
+
+
+def _read_body(
+    url: str, response, deadline: float, transfer_seconds: float, timeout: float, max_bytes: int
+) -> bytes:
+    """The body, chunk by chunk, within the transfer's deadline and `max_bytes`."""
+    declared = response.headers.get("Content-Length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > max_bytes:
+        raise BadFile(
+            url, "too_large", f"the body declares {int(declared):,} bytes, over {max_bytes:,}"
+        )
+    chunks: list[bytes] = []
+    received = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        too_long = SourceUnavailable(
+            url,
+            f"the transfer took longer than {transfer_seconds:g} s ({received:,} bytes received)",
+        )
+        if remaining <= 0:
+            raise too_long
+        _set_read_timeout(response, min(timeout, remaining))
+        try:
+            chunk = response.read1(_CHUNK) if hasattr(response, "read1") else response.read(_CHUNK)
+        except TimeoutError:
+            if remaining < timeout:  # the wait was cut to the transfer's deadline
+                raise too_long from None
+            raise
+        if not chunk:
+            return b"".join(chunks)
+        received += len(chunk)
+        if received > max_bytes:
+            raise BadFile(url, "too_large", f"the body is larger than {max_bytes:,} bytes")
+        chunks.append(chunk)
+
+
+def _set_read_timeout(response, seconds: float) -> None:
+    """Shorten the socket's wait for data to what is left of the transfer (HTTP responses)."""
+    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        sock.settimeout(max(seconds, 0.001))
 
 
 def csv_frame(text: str, origin: str) -> pd.DataFrame:
@@ -144,31 +202,62 @@ def _drop_trailing_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[:end]
 
 
-def _decode_content(url: str, body: bytes, encoding: str | None) -> bytes:
-    """Undo a Content-Encoding the server applied although we did not ask for one."""
+def _decode_content(url: str, body: bytes, encoding: str | None, max_bytes: int) -> bytes:
+    """Undo a Content-Encoding the server applied although we did not ask for one, never
+    expanding past `max_bytes` (a 1 MB gzip body can expand to 1 GB)."""
     encoding = (encoding or "identity").strip().lower()
+    wbits = {"gzip": 31, "x-gzip": 31, "deflate": 15}.get(encoding)
+    if wbits is None:
+        return body
+    inflater = zlib.decompressobj(wbits)
     try:
-        if encoding in ("gzip", "x-gzip"):
-            return gzip.decompress(body)
-        if encoding == "deflate":
-            return zlib.decompress(body)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise SourceUnavailable(url, f"corrupt or truncated {encoding} body: {exc}") from exc
-    return body
+        data = inflater.decompress(body, max_bytes + 1)
+        if len(data) > max_bytes or inflater.unconsumed_tail:
+            raise BadFile(
+                url, "too_large", f"the {encoding} body expands beyond {max_bytes:,} bytes"
+            )
+        data += inflater.flush()
+    except zlib.error as exc:
+        raise BadFile(url, "truncated", f"corrupt or truncated {encoding} body: {exc}") from exc
+    if not inflater.eof:
+        raise BadFile(url, "truncated", f"truncated {encoding} body: the stream does not end")
+    return data
 
 
 def _check_length(url: str, body: bytes, headers) -> None:
     """Belt and braces behind http.client: a body shorter than its Content-Length is cut."""
+    expected = _declared_length(headers)
+    if expected is not None and len(body) < expected:
+        raise BadFile(
+            url,
+            "truncated",
+            f"truncated body: {len(body)} of {expected} bytes (Content-Length) received",
+        )
+
+
+def _declared_length(headers) -> int | None:
     declared = headers.get("Content-Length")
-    if declared is None or headers.get("Content-Encoding") or headers.get("Transfer-Encoding"):
-        return
+    if declared is None or headers.get("Transfer-Encoding"):
+        return None
     try:
-        expected = int(declared)
+        return int(declared)
     except ValueError:
+        return None
+
+
+def _check_last_line_end(url: str, body: bytes, headers) -> None:
+    """Without a declared length or chunked framing, a closed connection is the only end of the
+    body, and a cut one looks the same: a last row without its line end is taken as cut."""
+    framed = _declared_length(headers) is not None or headers.get("Transfer-Encoding")
+    if framed or not url.lower().startswith(("http://", "https://")):
         return
-    if len(body) < expected:
-        raise SourceUnavailable(
-            url, f"truncated body: {len(body)} of {expected} bytes (Content-Length) received"
+    if body and not body.endswith(b"\n"):
+        last = body.rsplit(b"\n", 1)[-1][:_PREVIEW_CHARS].decode("utf-8", "replace")
+        raise BadFile(
+            url,
+            "truncated",
+            f"the last row {last!r} has no line end and no length was declared: the transfer "
+            "may have been cut",
         )
 
 

@@ -1,0 +1,519 @@
+"""Faults a desk will hit (issue 15, item 3): each ends in one clear line and the exit code of
+interface.md (4 for the environment), never a traceback, and leaves a warehouse that opens.
+
+The environment is real: a file where ALVH_HOME should be, a directory on a file system that
+refuses writes (procfs), warehouse files truncated, zeroed, overwritten or foreign, a schema
+from a newer version, and a file-size limit (RLIMIT_FSIZE, the kernel's own refusal: no root
+needed) for a disk that cannot take the write.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from alvh.store.warehouse import connect, open_warehouse
+
+ALVH = [sys.executable, "-m", "alvh.cli"]
+
+
+def alvh_in_process(monkeypatch, capsys, home: Path, *args: str) -> tuple[int, str]:
+    """Run `alvh ARGS` in this process with ALVH_HOME=home; (exit code, stderr)."""
+    from alvh.cli.process import main
+
+    for key in list(os.environ):
+        if key.startswith("ALVH_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("ALVH_HOME", str(home))
+    monkeypatch.setattr(sys, "argv", ["alvh", *args])
+    with pytest.raises(SystemExit) as ended:
+        main()
+    return ended.value.code, capsys.readouterr().err
+
+
+def alvh_process(
+    home: Path,
+    *args: str,
+    file_size_limit: int | None = None,
+    memory_limit: int | None = None,
+    timeout=180,
+):
+    """Run `alvh ARGS` as a user does, optionally under a file-size limit (a disk that is full)
+    or an address-space limit."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALVH_")}
+    env["ALVH_HOME"] = str(home)
+
+    def limit() -> None:
+        if file_size_limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+        if memory_limit is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+
+    return subprocess.run(
+        [*ALVH, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        preexec_fn=limit,
+    )
+
+
+def one_clear_line(err: str) -> str:
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err and "unexpected error" not in err, err
+    return lines[0]
+
+
+@pytest.fixture
+def small_warehouse(tmp_path) -> Path:
+    """A warehouse with the schema and enough rows to span many blocks."""
+    home = tmp_path / "home"
+    con = open_warehouse(home / "alvh.duckdb")
+    con.execute(
+        "INSERT INTO series VALUES "
+        "('SPX', 'S&P 500', 'index', 'daily', 'cboe', 'https://cboe.example', 1, 1e5, 'close')"
+    )
+    con.execute(
+        "INSERT INTO observations "
+        "SELECT 'SPX', DATE '1900-01-01' + i::INTEGER, random() * 1000, "
+        "DATE '1900-01-01' + i::INTEGER, 'test', 'ingest-test' FROM range(40000) t(i)"
+    )
+    con.execute("CHECKPOINT")
+    con.close()
+    return home
+
+
+# ---------------------------------------------------------------------------------------------
+# ALVH_HOME
+
+
+def test_an_alvh_home_that_is_a_file_is_exit_4_saying_so(tmp_path, monkeypatch, capsys):
+    home = tmp_path / "home"
+    home.write_text("not a directory")
+    for where in (home, home / "below"):
+        code, err = alvh_in_process(monkeypatch, capsys, where, "ingest", "--source", "snapshot")
+        assert code == 4, err
+        line = one_clear_line(err)
+        assert "is a file, not a directory" in line and "set ALVH_HOME to a directory" in line
+
+
+def test_an_alvh_home_that_cannot_be_written_is_exit_4(tmp_path, monkeypatch, capsys):
+    # procfs refuses new files and directories, also to root
+    for home in (Path("/proc/alvh-home"), Path("/proc")):
+        code, err = alvh_in_process(monkeypatch, capsys, home, "ingest", "--source", "snapshot")
+        assert code == 4, err
+        line = one_clear_line(err)
+        assert str(home) in line and "ALVH_HOME" in line
+
+
+def test_a_missing_alvh_home_is_exit_4_for_a_reading_command(tmp_path, monkeypatch, capsys):
+    code, err = alvh_in_process(monkeypatch, capsys, tmp_path / "nowhere", "data", "status")
+    assert code == 4, err
+    assert "run 'alvh init' first" in one_clear_line(err)
+
+
+# ---------------------------------------------------------------------------------------------
+# the warehouse file
+
+
+def _truncate(path: Path) -> None:
+    with open(path, "r+b") as handle:
+        handle.truncate(path.stat().st_size // 3)
+
+
+def _zero(path: Path) -> None:
+    path.write_bytes(bytes(path.stat().st_size))
+
+
+def _overwrite_blocks(path: Path) -> None:
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.seek(size // 4)
+        handle.write(os.urandom(size // 2))
+
+
+def _foreign_text(path: Path) -> None:
+    path.write_text("date,close\n2026-08-20,7674.37\n")
+
+
+def _foreign_duckdb(path: Path) -> None:
+    path.unlink()
+    with duckdb.connect(str(path)) as other:
+        other.execute("CREATE TABLE customers (name VARCHAR)")
+
+
+@pytest.mark.parametrize(
+    "damage", [_truncate, _zero, _overwrite_blocks, _foreign_text, _foreign_duckdb]
+)
+@pytest.mark.parametrize("command", [("data", "status"), ("ingest", "--source", "snapshot")])
+def test_a_damaged_or_foreign_warehouse_is_exit_4_saying_what_to_do(
+    small_warehouse, damage, command, monkeypatch, capsys
+):
+    path = small_warehouse / "alvh.duckdb"
+    damage(path)
+    before = path.read_bytes()
+    code, err = alvh_in_process(monkeypatch, capsys, small_warehouse, *command)
+    assert code == 4, err
+    line = one_clear_line(err)
+    assert str(path) in line and "move" in line and "alvh init" in line
+    assert path.read_bytes() == before  # nothing written into a file that is not ours
+
+
+def test_a_warehouse_from_a_newer_version_is_refused_with_exit_4(
+    small_warehouse, monkeypatch, capsys
+):
+    path = small_warehouse / "alvh.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES (9001, 'future', 'x')"
+        )
+    for command in (("data", "status"), ("ingest", "--source", "snapshot")):
+        code, err = alvh_in_process(monkeypatch, capsys, small_warehouse, *command)
+        assert code == 4, err
+        line = one_clear_line(err)
+        assert "newer version of ALVH Risk" in line and "9001" in line and str(path) in line
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert "ingest_runs" in tables  # untouched, not migrated "back"
+
+
+# ---------------------------------------------------------------------------------------------
+# a disk that cannot take the write
+
+
+def test_a_full_disk_while_writing_the_warehouse_is_exit_4_and_nothing_half_written(tmp_path):
+    home = tmp_path / "home"
+    full = alvh_process(home, "init", file_size_limit=6_000_000)
+    assert full.returncode == 4, full.stderr
+    line = one_clear_line(full.stderr)
+    assert "cannot write the warehouse" in line and "run the command again" in line
+    again = alvh_process(home, "init")  # space freed: the same command completes the job
+    assert again.returncode == 0, again.stderr
+    with connect(home / "alvh.duckdb", read_only=True) as con:
+        running = con.execute("SELECT count(*) FROM ingest_runs WHERE status = 'running'")
+        assert running.fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM positions").fetchone()[0] == 4
+
+
+def test_a_full_disk_while_writing_the_report_is_exit_4_and_leaves_no_partial_file(
+    snapshot_warehouse, tmp_path
+):
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(snapshot_warehouse, home / "alvh.duckdb")
+    full = alvh_process(home, "report", "--as-of", "2026-08-20", file_size_limit=20_000)
+    assert full.returncode == 4, full.stderr
+    line = one_clear_line(full.stderr)
+    assert "file-size limit" in line and "run the command again" in line
+    folder = home / "reports" / "2026-08-20"
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_disk_errors_are_told_apart_from_bugs():
+    import errno
+
+    from alvh.cli.process import environment_problem
+
+    full = OSError(errno.ENOSPC, "No space left on device")
+    wrapped = RuntimeError("the report step failed")
+    wrapped.__cause__ = full
+    assert "the disk is full" in str(environment_problem(wrapped))
+    assert environment_problem(OSError(errno.ENOENT, "No such file")) is None
+    assert environment_problem(ValueError("a bug")) is None
+    damaged = duckdb.Error("Corrupt database file: computed checksum 1 does not match stored 2")
+    assert "damaged" in str(environment_problem(damaged))
+    assert environment_problem(duckdb.CatalogException("Table x does not exist")) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# an ingest that died
+
+
+def test_an_ingest_killed_mid_way_is_marked_abandoned_by_the_next(tmp_path, mini_snapshot):
+    """A real SIGKILL inside `ingest` (after its run row is committed, before it finishes)."""
+    home = tmp_path / "home"
+    script = textwrap.dedent(f"""
+        import os, signal
+        from datetime import date
+        from alvh.core.settings import Settings
+        from alvh.data import ingest as module
+        from alvh.store.warehouse import open_warehouse
+
+        def killed(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        module._ingest_items = killed
+        settings = Settings(home={str(home)!r}, snapshot_dir={str(mini_snapshot)!r})
+        con = open_warehouse(settings.warehouse_path)
+        module.ingest(con, settings, date(2026, 11, 25), mode="snapshot")
+    """)
+    died = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert died.returncode == -9, died.stderr
+    with connect(home / "alvh.duckdb", read_only=True) as con:
+        assert con.execute("SELECT status FROM ingest_runs").fetchall() == [("running",)]
+
+    from datetime import date
+
+    from alvh.core.settings import Settings
+    from alvh.data.ingest import ingest
+
+    settings = Settings(home=home, snapshot_dir=mini_snapshot)
+    with open_warehouse(settings.warehouse_path) as con:
+        report = ingest(con, settings, date(2026, 11, 25), mode="snapshot")
+        statuses = dict(con.execute("SELECT run_id, status FROM ingest_runs").fetchall())
+        finished = con.execute(
+            "SELECT count(*) FROM ingest_runs "
+            "WHERE status = 'abandoned' AND finished_at IS NOT NULL"
+        ).fetchone()[0]
+    assert statuses.pop(report.run_id) == "ok"
+    assert list(statuses.values()) == ["abandoned"] and finished == 1
+
+
+def test_an_ingest_that_raises_is_marked_failed(tmp_path, mini_snapshot, monkeypatch):
+    from datetime import date
+
+    from alvh.core.settings import Settings
+    from alvh.data import ingest as module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a reader blew up")
+
+    monkeypatch.setattr(module, "_ingest_items", broken)
+    settings = Settings(home=tmp_path, snapshot_dir=mini_snapshot)
+    with open_warehouse(settings.warehouse_path) as con:
+        with pytest.raises(RuntimeError, match="blew up"):
+            module.ingest(con, settings, date(2026, 11, 25), mode="snapshot")
+        assert con.execute("SELECT status FROM ingest_runs").fetchall() == [("failed",)]
+
+
+# ---------------------------------------------------------------------------------------------
+# book import: file size, absurd values, lookalike ids (exit 3 at import, the book unchanged)
+
+BOOK_HEADER = (
+    "position_id,kind,expiry,quantity,entry_date,entry_price,put_long,put_short,call_short,"
+    "call_long,strike"
+)
+GOOD_CONDOR = "IC-SEP,iron_condor,2026-09-18,10,2026-08-21,6.40,7200,7250,7950,8000,"
+
+
+@pytest.fixture
+def book_home(tmp_path) -> Path:
+    home = tmp_path / "book_home"
+    open_warehouse(home / "alvh.duckdb").close()
+    return home
+
+
+def _book(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "book.csv"
+    path.write_text("\n".join([BOOK_HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def _refused(monkeypatch, capsys, home: Path, file: Path | str) -> tuple[str, list[tuple]]:
+    """Import `file`, expect exit 3 and an unchanged book; the message and the recorded rows."""
+    code, err = alvh_in_process(monkeypatch, capsys, home, "book", "import", str(file))
+    assert code == 3, err
+    assert "unexpected error" not in err
+    with connect(home / "alvh.duckdb", read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM positions").fetchone()[0] == 0
+        rows = con.execute(
+            "SELECT line, column_name, rule, raw_value, message FROM rejected_rows"
+        ).fetchall()
+    return err, rows
+
+
+def test_an_endless_book_file_is_refused_by_its_size_as_one_rejected_row(book_home):
+    # a real process under a memory limit: unbounded, the read of /dev/zero would fill it
+    refused = alvh_process(book_home, "book", "import", "/dev/zero", memory_limit=3 << 30)
+    assert refused.returncode == 3, refused.stderr[-500:]
+    assert "/dev/zero: larger than 5,000,000 bytes" in refused.stderr
+    with connect(book_home / "alvh.duckdb", read_only=True) as con:
+        rules = con.execute("SELECT rule FROM rejected_rows").fetchall()
+        assert con.execute("SELECT count(*) FROM positions").fetchone()[0] == 0
+    assert rules == [("file_too_large",)]
+
+
+def test_a_garbage_book_records_a_bounded_number_of_rejected_rows(
+    book_home, tmp_path, monkeypatch, capsys
+):
+    garbage = [f"x{i},zz,nope,-1,bad,bad,,,,,{'y' * 2000}" for i in range(1500)]
+    err, rows = _refused(monkeypatch, capsys, book_home, _book(tmp_path, *garbage))
+    from alvh.book.limits import MAX_MESSAGE_CHARS, MAX_RECORDED_PROBLEMS
+
+    assert len(rows) == MAX_RECORDED_PROBLEMS + 1
+    assert rows[-1][2] == "more_problems" and "more problem(s)" in rows[-1][4]
+    assert max(len(row[4]) for row in rows) <= MAX_MESSAGE_CHARS
+    assert max(len(row[3]) for row in rows) <= MAX_MESSAGE_CHARS
+    assert len(err) < 20 * (MAX_MESSAGE_CHARS + 10) + 500  # the message is bounded too
+
+
+ABSURD = [
+    (
+        "quantity",
+        "IC-Q,iron_condor,2026-09-18,99999999999999999999,2026-08-21,6.4,7200,7250,7950,8000,",
+        "quantity_limit",
+    ),
+    (
+        "quantity",
+        "IC-Q,iron_condor,2026-09-18,1000001,2026-08-21,6.4,7200,7250,7950,8000,",
+        "quantity_limit",
+    ),
+    (
+        "quantity",
+        f"IC-Q,iron_condor,2026-09-18,{'9' * 5000},2026-08-21,6.4,7200,7250,7950,8000,",
+        "quantity_limit",
+    ),
+    (
+        "call_long",
+        "IC-S,iron_condor,2026-09-18,10,2026-08-21,6.4,7200,7250,7950,1e308,",
+        "implausible_value",
+    ),
+    (
+        "put_long",
+        "IC-S,iron_condor,2026-09-18,10,2026-08-21,6.4,-1e308,7250,7950,8000,",
+        "implausible_value",
+    ),
+    ("strike", "VX-S,vix_call,2026-09-16,20,2026-08-21,0.95,,,,,1.7e308", "implausible_value"),
+    (
+        "entry_price",
+        "IC-P,iron_condor,2026-09-18,10,2026-08-21,1e308,7200,7250,7950,8000,",
+        "implausible_value",
+    ),
+]
+
+
+@pytest.mark.parametrize(("column", "row", "rule"), ABSURD)
+def test_absurd_book_values_are_exit_3_at_import_naming_row_and_column(
+    column, row, rule, book_home, tmp_path, monkeypatch, capsys
+):
+    err, rows = _refused(monkeypatch, capsys, book_home, _book(tmp_path, GOOD_CONDOR, row))
+    assert f"row 3, column '{column}'" in err and f"rule: {rule}" in err
+    assert [(r[0], r[1], r[2]) for r in rows] == [(3, column, rule)]
+
+
+LOOKALIKE_IDS = [
+    (" IC-2026-09", "surrounding_space"),
+    ("IC-2026-09 ", "surrounding_space"),
+    ("IC\u200b-2026-09", "invisible_character"),  # zero-width space
+    ("IC\u2060-2026-09", "invisible_character"),  # word joiner
+    ("\ufeffIC-2026-09", "invisible_character"),  # byte-order mark
+    ("IC-\u202e90-6202", "invisible_character"),  # right-to-left override
+    ("IC-\u2067X\u2069-09", "invisible_character"),  # right-to-left isolate
+    ("IC\u009b-2026-09", "invisible_character"),  # C1 control sequence introducer
+    ("IC\u0085-2026-09", "invisible_character"),  # next line
+    ("IC\u2028-2026-09", "invisible_character"),  # line separator
+    ("IC\u00a0-2026-09", "unusual_space"),  # no-break space
+    ("\uff29\uff23-2026-09", "not_normalised"),  # fullwidth I C
+]
+
+
+@pytest.mark.parametrize(("position_id", "rule"), LOOKALIKE_IDS)
+def test_lookalike_position_ids_are_refused_at_import(
+    position_id, rule, book_home, tmp_path, monkeypatch, capsys
+):
+    row = GOOD_CONDOR.replace("IC-SEP", position_id)
+    err, rows = _refused(monkeypatch, capsys, book_home, _book(tmp_path, row))
+    assert "column 'position_id'" in err and f"rule: {rule}" in err
+    assert [(r[1], r[2]) for r in rows] == [("position_id", rule)]
+
+
+def test_ids_that_print_as_themselves_still_import(book_home, tmp_path, monkeypatch, capsys):
+    ids = ("IC-2026-09", "ünï©ødé ☃", "condor 2026/09 #1", "Robert'); DROP TABLE positions;--")
+    rows = [GOOD_CONDOR.replace("IC-SEP", pid) for pid in ids]
+    code, err = alvh_in_process(
+        monkeypatch, capsys, book_home, "book", "import", str(_book(tmp_path, *rows))
+    )
+    assert code == 0, err
+    with connect(book_home / "alvh.duckdb", read_only=True) as con:
+        stored = {r[0] for r in con.execute("SELECT position_id FROM positions").fetchall()}
+    assert stored == set(ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# an SMTP server that answers, but slowly: the conversation is bounded as a whole
+
+
+class SlowSmtpServer:
+    """A loopback SMTP server that waits `delay` seconds before every reply (valid replies)."""
+
+    def __init__(self, delay: float):
+        import socket
+        import threading
+
+        self.delay = delay
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.listener.close()
+
+    def _reply(self, conn, text: str) -> bool:
+        if self.stopping.wait(self.delay):
+            return False
+        try:
+            conn.sendall(text.encode() + b"\r\n")
+        except OSError:
+            return False
+        return True
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        with conn, conn.makefile("rb") as lines:
+            if not self._reply(conn, "220 slow.example ESMTP"):
+                return
+            in_data = False
+            for raw in lines:
+                line = raw.decode(errors="replace").rstrip("\r\n")
+                if in_data:
+                    if line == ".":
+                        in_data = False
+                        if not self._reply(conn, "250 queued"):
+                            return
+                    continue
+                verb = line[:4].upper()
+                reply = {"EHLO": "250 slow.example", "DATA": "354 go on", "QUIT": "221 bye"}
+                if not self._reply(conn, reply.get(verb, "250 OK")):
+                    return
+                in_data = verb == "DATA"
+                if verb == "QUIT":
+                    return
+
+
+def test_an_smtp_server_answering_slowly_is_cut_off_after_the_conversation_bound():
+    import time
+    from email.message import EmailMessage
+
+    from alvh.notify import _transport
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@localhost", "b@localhost", "t"
+    message.set_content("summary")
+    with SlowSmtpServer(delay=0.4) as server:  # seven replies: 2.8 s in all
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match="took longer than 1 s"):
+            _transport(
+                message, ("b@localhost",), "a@localhost", "127.0.0.1", server.port,
+                "none", None, None, 1.0, None,
+            )  # fmt: skip
+        elapsed = time.monotonic() - started
+    assert 0.9 <= elapsed < 1.6  # each reply came well within the 1 s read timeout
