@@ -96,3 +96,58 @@ def test_the_positions_table_fits_the_pdf_page(context):
             edge = max(b.position_x + b.margin_width() for b in _boxes(box))
             assert edge <= right + 0.01, f"the positions table overflows by {edge - right:.1f} px"
     assert found
+
+
+def test_the_risk_graph_is_zero_at_today_and_the_payoff_at_expiry(mini_warehouse):
+    import numpy as np
+
+    from alvh.book.positions import open_positions
+    from alvh.book.risk_profile import MOVES, risk_curves
+    from alvh.book.scenarios import history_inputs
+    from alvh.book.valuation import ModelParams, build_legs, price_legs
+    from alvh.data.market_day import load_market
+
+    _, con = mini_warehouse
+    load_sample_book(con, date(2026, 11, 25))
+    condor = [p for p in open_positions(con, DAY) if p.position_id == "IC-2026-09"]
+    legs = build_legs(condor)
+    snapshot, params = load_market(con, DAY), ModelParams()
+    fit, _ = history_inputs(con, DAY)
+    curves = {c.label: c for c in risk_curves(legs, condor, snapshot, params, fit)}
+    assert list(curves) == ["today", "+5 days", "expiry 2026-09-18"]
+    at_spot = int(np.flatnonzero(np.isclose(MOVES, 0.0))[0])
+    assert curves["today"].pnl[at_spot] == pytest.approx(0.0, abs=1e-6)
+    # at its expiry the condor is worth its intrinsic value: P&L = payoff − today's value
+    base = float((price_legs(legs, snapshot, params)[0] * legs.units).sum())
+    expiry = curves["expiry 2026-09-18"]
+    position = condor[0]
+    payoff = np.array([sum(leg.payoff(s) for leg in position.legs) for s in expiry.spx])
+    expected = (payoff - base) * 100 * position.quantity
+    assert expiry.pnl == pytest.approx(expected, rel=1e-9, abs=1e-6)
+    # the worst of it is the max loss (against the entry), less what is made since the entry
+    q = position.quantity
+    assert expiry.pnl.min() == pytest.approx(
+        -position.max_loss() + (position.net_debit - base) * 100 * q, rel=1e-9
+    )
+
+
+def test_the_risk_graph_stands_beside_the_break_evens_inside_the_page(context):
+    from weasyprint import HTML
+
+    html = render_html(context)
+    assert 'id="risk-graph"' in html and "Book P&amp;L vs SPX" in html
+    document = HTML(string=html).render()
+    boxes = {}
+    for page in document.pages:
+        content = page._page_box
+        right = content.content_box_x() + content.width
+        for box in _boxes(content):
+            element = getattr(box, "element", None)
+            if element is not None and type(box).__name__ == "BlockBox":
+                if element.get("class") in ("scenario-side", "risk-graph"):
+                    inner = [b.position_x + b.margin_width() for b in _boxes(box)]
+                    boxes[element.get("class")] = (box.position_x, max(inner), box.position_y)
+    side, graph = boxes["scenario-side"], boxes["risk-graph"]
+    assert side[1] <= graph[0]  # nothing of the break-evens runs under the graph
+    assert graph[1] <= right + 0.01
+    assert side[2] == pytest.approx(graph[2])  # side by side, not one under the other
