@@ -38,6 +38,12 @@ DateOption = Annotated[
 ]
 
 
+QuantityOption = Annotated[
+    int | None,
+    typer.Option("--quantity", help="Units of the position to trade (default: all still open)."),
+]
+
+
 def _warn_stale(con, on: date) -> None:
     from alvh.book.trades import stale_marks_from
 
@@ -92,9 +98,7 @@ def book_close(
             "debit one.",
         ),
     ],
-    quantity: Annotated[
-        int | None, typer.Option("--quantity", help="Units to close (default: all open).")
-    ] = None,
+    quantity: QuantityOption = None,
     on: DateOption = None,
 ) -> None:
     """Close a position early, in full or in part, at a price on a day (a dated trade)."""
@@ -130,9 +134,7 @@ def book_roll(
             "--price", help="The roll's net per unit closed, index points: + credit, − debit."
         ),
     ],
-    quantity: Annotated[
-        int | None, typer.Option("--quantity", help="Units to roll (default: all open).")
-    ] = None,
+    quantity: QuantityOption = None,
     close_price: Annotated[
         float | None,
         typer.Option(
