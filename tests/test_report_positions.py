@@ -151,3 +151,46 @@ def test_the_risk_graph_stands_beside_the_break_evens_inside_the_page(context):
     assert side[1] <= graph[0]  # nothing of the break-evens runs under the graph
     assert graph[1] <= right + 0.01
     assert side[2] == pytest.approx(graph[2])  # side by side, not one under the other
+
+
+def test_the_book_after_the_proposed_orders_applies_them_without_writing(mini_warehouse):
+    from alvh.book.marks import mark_book
+    from alvh.report.sections.what_if import orders_what_if
+
+    _, con = mini_warehouse
+    load_sample_book(con, date(2026, 11, 25))
+    before_rows = con.execute("SELECT count(*) FROM book_trades").fetchall()
+    orders = [
+        {
+            "order_id": "o1",
+            "action": "open",
+            "strike": 24.0,
+            "expiry": "2026-10-21",
+            "quantity": 40,
+            "price": 1.30,
+            "cost": 5240.0,
+            "recorded": False,
+        },
+        {
+            "order_id": "o2",
+            "action": "close",
+            "strike": 23.0,
+            "expiry": "2026-09-16",
+            "quantity": 20,
+            "price": 0.80,
+            "cost": -1580.0,
+            "position_id": "VXC-2026-09-23",
+        },
+    ]
+    today = mark_book(con, DAY, with_day_pnl=False)
+    after = mark_book(con, DAY, with_day_pnl=False, what_if=orders_what_if(orders, DAY))
+    assert after.totals["cash"] == pytest.approx(today.totals["cash"] - 5240.0 + 1580.0)
+    ids = {m.position_id for m in after.positions}
+    assert "VXC-2026-09-23" not in ids and "what-if:o1" in ids
+    new = next(m for m in after.positions if m.position_id == "what-if:o1")
+    closed = next(m for m in today.positions if m.position_id == "VXC-2026-09-23")
+    assert after.totals["hedge_value"] == pytest.approx(
+        today.totals["hedge_value"] + new.value - closed.value
+    )
+    assert after.totals["risk_capital"] == pytest.approx(today.totals["risk_capital"])
+    assert con.execute("SELECT count(*) FROM book_trades").fetchall() == before_rows

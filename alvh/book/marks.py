@@ -15,6 +15,7 @@ the delta the scenario grid and the break-evens imply, and the one to hedge with
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -96,6 +97,28 @@ class BookMarks:
             "totals": self.totals,
             "day_pnl": self.day_pnl,
         }
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """Trades supposed done on top of the stored book, never written (a report's what-if):
+    positions opened, units closed per position id, and the dollars they move."""
+
+    opened: tuple[Position, ...] = ()
+    closed: dict[str, int] = field(default_factory=dict)
+    cash: float = 0.0
+    pending_premium_done: float = 0.0  # pending order premium these trades settle
+
+
+def _apply(positions: list[Position], what_if: WhatIf | None) -> list[Position]:
+    if what_if is None:
+        return positions
+    out = []
+    for p in positions:
+        left = p.quantity - what_if.closed.get(p.position_id, 0)
+        if left > 0:
+            out.append(dataclasses.replace(p, quantity=left))
+    return out + list(what_if.opened)
 
 
 def _dollar_greeks(legs: Legs, greeks, index: np.ndarray) -> dict[str, float]:
@@ -198,16 +221,18 @@ def mark_book(
     costs: CostModel | None = None,
     with_day_pnl: bool = True,
     vix_response: VixResponse | None = None,
+    what_if: WhatIf | None = None,
 ) -> BookMarks:
     """Mark every open position at the close of `as_of` (method §4.1, §4.2, §4.6).
 
     `vix_response` is the §2.4 fit behind the model delta; by default fitted on the history
-    known at `as_of`.
+    known at `as_of`. `what_if` marks the book as if those trades were done (nothing is
+    written; no day P&L).
     """
     params = params or ModelParams()
     costs = costs or CostModel()
     snapshot = load_market(con, as_of)
-    positions = open_positions(con, as_of)
+    positions = _apply(open_positions(con, as_of), what_if)
     legs = build_legs(positions)
     greeks = leg_greeks(legs, snapshot, params)
     bumped = price_legs(legs, snapshot, params, vix_shift=[1.0, -1.0], forwards=greeks.forwards)
@@ -221,6 +246,9 @@ def mark_book(
 
     settlements = pending_settlements(con, as_of)
     cash, interest = cash_balance(con, as_of, settlements)
+    settled = 0.0
+    if what_if is not None:
+        cash, settled, with_day_pnl = cash + what_if.cash, what_if.pending_premium_done, False
     condor = [m for m in marks if m.sleeve == "condor"]
     hedge = [m for m in marks if m.sleeve == "hedge"]
     condor_sensitivity = sum(m.vix_sensitivity for m in condor)
@@ -236,7 +264,9 @@ def mark_book(
         "vega_offset_ratio": (
             hedge_sensitivity / abs(condor_sensitivity) if condor_sensitivity else None
         ),
-        "liquidity_ratio": _liquidity_ratio(con, as_of, cash, hedge, condor, greeks, legs, costs),
+        "liquidity_ratio": _liquidity_ratio(
+            con, as_of, cash, hedge, condor, greeks, legs, costs, settled
+        ),
         "cash": cash,
         "cash_interest": interest,
         "condor_value": sum(m.value for m in condor),
@@ -296,7 +326,9 @@ def _position_mark(
     )
 
 
-def _liquidity_ratio(con, as_of, cash, hedge, condor, greeks, legs, costs) -> float | None:
+def _liquidity_ratio(
+    con, as_of, cash, hedge, condor, greeks, legs, costs, settled: float = 0.0
+) -> float | None:
     """§4.6: (cash + liquidation value of hedges) / (near-term condor max loss + pending hedge
     premium); None when nothing is owed (the ratio is unbounded)."""
     vix_idx = np.flatnonzero(~legs.is_spx)
@@ -319,7 +351,7 @@ def _liquidity_ratio(con, as_of, cash, hedge, condor, greeks, legs, costs) -> fl
         ).fetchall()[0][0]
         or 0.0
     )
-    owed = near + float(pending)
+    owed = near + max(float(pending) - settled, 0.0)
     return (cash + liquidation) / owed if owed > 0 else None
 
 
