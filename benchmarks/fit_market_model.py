@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
+from alvh.book.valuation import ModelParams
 from alvh.core.resources import snapshot_dir
-from alvh.model import market
+from alvh.model import calibration, market
 from alvh.model.pricing import black76_price, bsm_price
 
 # Method §2.2 / §7 spike windows (whole calendar months).
@@ -150,10 +152,13 @@ def durrleman_sweep():
 
 def spx_section(vol: pd.DataFrame) -> None:
     with section("§2.1 SPX skew: fit to the reference points (1 month, VIX 15, atm_ratio 0.85)"):
-        fit = market.fit_skew_to_reference()
+        # the reference fit keeps the call-wing floor it was made with (0.70), not the calibration's
+        fit = market.fit_skew_to_reference(base=replace(market.SkewParams(), floor=0.70))
         p = fit.params
-        print(f"fitted s = {p.s:.4f}, c = {p.c:.4f}  (floor {p.floor}, c_call {p.c_call:.4f},")
-        print(f"call wing flat beyond m = {p.m_vertex:.4f}; wing margin {p.wing_margin},")
+        c_call = float(p.shape(30 / 365, 15.0)[2])
+        m_vertex = -p.s / (2 * c_call)
+        print(f"fitted s = {p.s:.4f}, c = {p.c:.4f}  (floor {p.floor}, c_call {c_call:.4f},")
+        print(f"call wing flat beyond m = {m_vertex:.4f}; wing margin {p.wing_margin},")
         print(f"max wing slope {p.max_wing_slope})")
         print(f"defaults in SkewParams: s = {market.SkewParams().s}, c = {market.SkewParams().c}")
         print()
@@ -167,7 +172,7 @@ def spx_section(vol: pd.DataFrame) -> None:
         quad = 100 * naive_vol(kf, 1.0, tau, atm, vix, p)
         print("\nSmile at the reference point (vol %): K/F, model, unmodified quadratic")
         print(fmt(pd.DataFrame({"K/F": kf, "model": smile, "quadratic+floor": quad}), 2))
-        m_j = market._put_wing_start(0.1275, np.sqrt(tau), p)
+        m_j = market._put_wing_start(0.1275, np.sqrt(tau), p.s, p.c, p)
         print(
             f"\nput wing starts at m_J = {float(m_j):.3f} (K/F = "
             f"{float(np.exp(m_j * np.sqrt(tau))):.3f}) here"
@@ -205,6 +210,125 @@ def spx_section(vol: pd.DataFrame) -> None:
         print(
             fmt(sweep.pivot(index="alpha", columns="sqrt_theta", values="min_g").reset_index(), 4)
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# §2.1 calibration to real SPX quotes (../shared/data/option_chains/, read at run time)
+# ---------------------------------------------------------------------------------------------
+
+# Dates kept out of the fit, each for a reason: errors there say how the model does on days it
+# has not seen. 2018-02-05: the stress day (VIX 37.3, the Volmageddon close); 2023-09-01: low VIX
+# (13.1) in a quote table; 2019-06-26: another format and time (DataShop, 15:45 ET).
+HELD_OUT = ("2018-02-05", "2019-06-26", "2023-09-01")
+BAND = (0.05, 0.50)  # |delta| of the options the IV target counts: 5Δ to ATM, puts and calls
+VIX_BUCKETS = (0.0, 15.0, 30.0, 200.0)
+CONDOR_WEIGHT = 0.3  # see alvh.model.calibration.fit_surface
+# The defaults before this calibration: atm_ratio 0.85 and the §2.1 reference-point skew.
+PREVIOUS = calibration.SurfaceParams(
+    0.85, skew=market.SkewParams(-1.8787, 0.2096, 0.70, 0.02, 1.5, 0.0, 0.0, 0.0, 0.0, 0.0)
+)
+
+
+def _errors(options: pd.DataFrame, params: calibration.SurfaceParams) -> np.ndarray:
+    return 100.0 * (calibration.surface_vol(options, params) - options["market_iv"].to_numpy())
+
+
+def _summary(options, credits, params_by_name) -> pd.DataFrame:
+    rows = []
+    for name, params in params_by_name.items():
+        err = _errors(options, params)
+        cr = calibration.condor_credits(credits, params)
+        buckets = pd.cut(cr["vix"], VIX_BUCKETS, labels=["VIX<15", "15-30", ">30"])
+        by_bucket = cr.groupby(buckets, observed=False)["error_pct"].median()
+        rows.append(
+            {
+                "model": name,
+                "n_options": len(err),
+                "median_abs_iv_err": float(np.median(np.abs(err))),
+                "median_iv_err": float(np.median(err)),
+                "rmse_iv": float(np.sqrt(np.mean(err**2))),
+                "n_condors": len(cr),
+                "condor_median_pct": float(cr["error_pct"].median()),
+                **{f"condor_{k}_pct": float(v) for k, v in by_bucket.items()},
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def calibration_section() -> calibration.SurfaceParams:
+    import option_quotes
+
+    with section("§2.1 calibration to real SPX quotes (7–60 days, 5Δ–ATM)"):
+        t0 = time.perf_counter()
+        options = option_quotes.spx_calibration_options(snapshot_dir())
+        legs = calibration.condor_legs(options)
+        band = options[options["delta"].abs().between(*BAND)]
+        held = band["as_of"].isin(pd.to_datetime(HELD_OUT))
+        held_legs = legs["as_of"].isin(pd.to_datetime(HELD_OUT))
+        print(
+            f"{len(options)} OTM options with a market IV on {options['as_of'].nunique()} days "
+            f"({len(band)} at 5Δ–ATM), {legs['condor'].nunique()} one-month 20Δ/5Δ condors; "
+            f"read in {time.perf_counter() - t0:.1f} s from {option_quotes.CHAINS}"
+        )
+        print(f"held out of the fit: {', '.join(HELD_OUT)}")
+        t1 = time.perf_counter()
+        fit = calibration.fit_surface(band[~held], legs[~held_legs], condor_weight=CONDOR_WEIGHT)
+        p = fit.params
+        print(
+            f"\nfitted on {fit.n_options} options in {fit.n_slices} (day, expiry) slices and "
+            f"{fit.n_condors} condors in {time.perf_counter() - t1:.1f} s (cost {fit.cost:.1f}):"
+        )
+        print(
+            f"atm_ratio = {p.atm_ratio:.4f}, atm_ratio_vix = {p.atm_ratio_vix:.4f}, "
+            f"atm_ratio_tenor = {p.atm_ratio_tenor:.4f}"
+        )
+        sk = p.skew
+        print(
+            f"s = {sk.s:.4f}, c = {sk.c:.4f}, s_tenor = {sk.s_tenor:.4f}, s_vix = {sk.s_vix:.4f}, "
+            f"c_tenor = {sk.c_tenor:.4f}, c_vix = {sk.c_vix:.4f}, floor = {sk.floor:.4f}, "
+            f"floor_tenor = {sk.floor_tenor:.4f}"
+        )
+        defaults = calibration.SurfaceParams(
+            ModelParams().atm_ratio,
+            ModelParams().atm_ratio_vix,
+            ModelParams().atm_ratio_tenor,
+            ModelParams().skew,
+        )
+        models = {
+            "before (0.85, §2.1 reference skew)": PREVIOUS,
+            "this fit": p,
+            "shipped defaults": defaults,
+        }
+        targets = "targets: median |IV err| ≤ 0.4; condor median within ±5 %, buckets ±10 %"
+        for label, mask, mask_legs in (
+            ("fit dates", ~held, ~held_legs),
+            ("held-out dates", held, held_legs),
+        ):
+            print(f"\n{label} ({targets}):")
+            print(fmt(_summary(band[mask], legs[mask_legs], models), 2))
+        print("\nper date (IV errors in vol points, condor credit error in %; model − market):")
+        band = band.assign(before=_errors(band, PREVIOUS))
+        band = band.assign(after=_errors(band, defaults))
+        per = band.groupby("as_of").agg(
+            source=("source", "first"),
+            vix=("vix", "first"),
+            n=("strike", "size"),
+            abs_err_before=("before", lambda e: float(np.median(np.abs(e)))),
+            abs_err_after=("after", lambda e: float(np.median(np.abs(e)))),
+            bias_after=("after", "median"),
+        )
+        before = calibration.condor_credits(legs, PREVIOUS)
+        after = calibration.condor_credits(legs, defaults)
+        per["condor_before"] = before.groupby("as_of")["error_pct"].median()
+        per["condor_after"] = after.groupby("as_of")["error_pct"].median()
+        per["role"] = np.where(per.index.isin(pd.to_datetime(HELD_OUT)), "held out", "fit")
+        per["source"] = per["source"].str.replace(r"_spx.*|_spxw.*", "", regex=True)
+        per = per.reset_index()
+        per["as_of"] = per["as_of"].dt.date
+        print(fmt(per, 2))
+        spread = after["spread"] / after["market_credit"]
+        print(f"\ncondor bid-ask / mid credit: median {float(spread.median()):.3f}")
+        return p
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,6 +516,53 @@ def vix_option_section(vol: pd.DataFrame) -> None:
             )
 
 
+def vix_calibration_section() -> float:
+    import option_quotes
+
+    with section("§2.3 VIX option vol by tenor, fitted on real VIX option quotes (2016-06-01)"):
+        options = option_quotes.vix_calibration_options(snapshot_dir())
+        vvix = float(options["vvix"].iloc[0])
+        params = ModelParams()
+        gap = (options["forward"] - options["vx_settle"]).abs()
+        print(
+            f"{len(options)} OTM VIX options, {options['expiry'].nunique()} expiries 7–200 d, "
+            f"VVIX {vvix:.2f}; parity forward − VX settlement: max {gap.max():.3f} points "
+            f"(where a future is listed)"
+        )
+        before = replace(params.vix_skew, level_tenor=0.0)
+        fitted = calibration.fit_vix_level_tenor(options, vvix, params.vvix_multiplier, before)
+        print(
+            f"fitted level_tenor = {fitted:.4f} (vvix_multiplier {params.vvix_multiplier} and "
+            f"the skew held; shipped default {params.vix_skew.level_tenor})"
+        )
+        calls = options[options["type"] == "C"]
+        rows = []
+        for expiry, g in calls.groupby("expiry"):
+            days = int(round(g["tau"].iloc[0] * 365))
+            errs = {
+                name: calibration.vix_option_errors(g, vvix, params.vvix_multiplier, sk)
+                for name, sk in (("before", before), ("after", params.vix_skew))
+            }
+            order = np.argsort(g["delta"].to_numpy())
+            market30 = np.interp(
+                0.30, g["delta"].to_numpy()[order], g["market_iv"].to_numpy()[order]
+            )
+            rows.append(
+                {
+                    "expiry": expiry.date(),
+                    "days": days,
+                    "forward": float(g["forward"].iloc[0]),
+                    "calls": len(g),
+                    "market_iv_30d": 100 * market30,
+                    "median_err_before": float(np.median(errs["before"])),
+                    "median_err_after": float(np.median(errs["after"])),
+                }
+            )
+        print("\nCalls by expiry (vol points, model − market):")
+        print(fmt(pd.DataFrame(rows), 2))
+        return fitted
+
+
 # ---------------------------------------------------------------------------------------------
 # §2.4
 # ---------------------------------------------------------------------------------------------
@@ -430,8 +601,10 @@ def main() -> None:
         f"{time.perf_counter() - t0:.2f} s"
     )
     spx_section(vol)
+    calibration_section()
     vx_section(vol, fut)
     vix_option_section(vol)
+    vix_calibration_section()
     response_section(vol, spx)
     print(f"\ntotal runtime {time.perf_counter() - t0:.1f} s")
 

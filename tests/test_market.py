@@ -88,9 +88,9 @@ def test_skew_fit_hits_the_reference_points():
     assert (fit.table["error"].abs() <= 0.25).all(), fit.table
     assert fit.params.s == pytest.approx(-1.9, abs=0.1)
     assert fit.params.c == pytest.approx(0.2, abs=0.05)
-    # The shipped defaults are this fit.
-    assert market.SkewParams().s == pytest.approx(fit.params.s, abs=1e-4)
-    assert market.SkewParams().c == pytest.approx(fit.params.c, abs=1e-4)
+    # The shipped defaults are no longer this fit but the calibration to real SPX quotes
+    # (issue 11; benchmarks/fit_market_model.py): the reference fit stays for comparison.
+    assert market.SkewParams().s != pytest.approx(fit.params.s, abs=1e-2)
 
 
 def test_otm_calls_sit_a_few_points_below_atm():
@@ -191,8 +191,9 @@ def test_smile_is_continuous_across_its_joins():
     atm, vix = 0.85 * 0.15, 15.0
     scale = np.sqrt(ONE_MONTH)
     p = market.SkewParams()
-    m_j = float(market._put_wing_start(atm * 15 / vix, scale, p))
-    for m0 in (m_j, 0.0, p.m_vertex):
+    shape = p.shape(ONE_MONTH, vix)
+    m_j = float(market._put_wing_start(atm * 15 / vix, scale, *shape[:2], p))
+    for m0 in (m_j, 0.0, float(-shape[0] / (2 * shape[2]))):
         k = np.exp((m0 + np.array([-1e-9, 1e-9])) * scale)
         iv = market.spx_implied_vol(k, 1.0, ONE_MONTH, atm, vix)
         assert abs(iv[1] - iv[0]) < 1e-8

@@ -171,7 +171,7 @@ def test_model_delta_is_black_scholes_plus_vega_times_the_smile_move():
     params = ModelParams()
     got = model_leg_deltas(legs, snapshot, params, still)
     tau = (condor.expiry - DAY).days / mm.DAYS_PER_YEAR
-    atm = float(mm.atm_vol(tau, 20.0, atm_ratio=params.atm_ratio))
+    atm = float(params.atm_vol(tau, 20.0))
     grow = np.exp((0.04 - 0.013) * tau)
 
     def vol(spx):

@@ -185,7 +185,7 @@ def _surface_greeks(path: MarketPath, t, strike, tau, is_call, params: ModelPara
         term.append(np.maximum(level + shift * weight, VIX_FLOOR))
     s = path.spx[t]
     r, q = path.rate[t], path.div_yield[t]
-    atm = mm.atm_vol(tau, vix, *term, params.atm_ratio)
+    atm = params.atm_vol(tau, vix, *term)
     fwd = s * np.exp((r - q) * tau)
     vol = mm.spx_implied_vol(strike, fwd, tau, atm, vix, params.skew)
     return bsm_greeks(s, strike, tau, r, q, vol, is_call)

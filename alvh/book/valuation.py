@@ -35,15 +35,23 @@ VIX_FLOOR = 1.0  # a shifted VIX never goes below one point
 class ModelParams:
     """The model's assumptions, printed in every report that uses them (method §2)."""
 
-    atm_ratio: float = 0.85
+    atm_ratio: float = 0.8065  # fitted on real SPX quotes, as the skew (docs/market-model.md)
     skew: mm.SkewParams = field(default_factory=mm.SkewParams)
     vx: mm.VxCurveParams = field(default_factory=mm.VxCurveParams)
     vix_skew: mm.VixSkew = field(default_factory=mm.VixSkew)
     vvix_multiplier: float = 1.2
     vix_vol_default: float = 0.90
+    atm_ratio_vix: float = -0.0270  # elasticity of the ATM/VIX ratio to VIX (method §2.1)
+    atm_ratio_tenor: float = -0.0241  # ... and to the tenor
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    def atm_vol(self, tau, vix, vix9d=None, vix3m=None, vix6m=None):
+        """ATM vol of the §2.1 surface with these parameters (`alvh.model.market.atm_vol`)."""
+        return mm.atm_vol(
+            tau, vix, vix9d, vix3m, vix6m, self.atm_ratio, self.atm_ratio_vix, self.atm_ratio_tenor
+        )
 
 
 @dataclass(frozen=True)
@@ -189,13 +197,12 @@ def _leg_inputs(legs, snapshot, params, ret, shift, horizon, forwards):
         t = tau[:, spx_legs]
         spx = snapshot.spx * (1.0 + ret)[:, None]
         s = np.where((t <= 0) & at_close, _settlement(snapshot.spx_open, snapshot.spx), spx)
-        atm = mm.atm_vol(
+        atm = params.atm_vol(
             t,
             vix,
             _shifted(snapshot.vix9d, shift, 9.0, kappa_s)[:, None],
             _shifted(snapshot.vix3m, shift, 93.0, kappa_s)[:, None],
             _shifted(snapshot.vix6m, shift, 183.0, kappa_s)[:, None],
-            params.atm_ratio,
         )
         fwd = s * np.exp((snapshot.rate - snapshot.dividend_yield) * t)
         underlying[:, spx_legs] = s

@@ -29,6 +29,7 @@ from alvh.hedge.rulebook import (
     HeldCall,
     LayerConfig,
     Offer,
+    budget_summary,
     listing_strike_cap,
     plan_day,
 )
@@ -412,14 +413,7 @@ def decide(
     }
     layers = _layer_states(as_of, signals, states, snapshot, plan, config, signal_config, caps)
     spend = sum(o.cost for o in orders if o.action == "open")
-    budget = {
-        "risk_capital": risk_capital,
-        "budget_pct": config.hedge_budget_pct,
-        "budget": plan.budget,
-        "spent_12m": spent_12m,
-        "proposed": spend,
-        "left_after": plan.budget - spent_12m - spend,
-    }
+    budget = budget_summary(risk_capital, config.hedge_budget_pct, spent_12m, spend)
     return LayerDecision(
         as_of, signals, layers, orders, instrument, budget, config, signal_config, plan=plan
     )

@@ -402,3 +402,19 @@ def plan_day(
     )
     plan.remaining = remaining
     return plan
+
+
+def budget_summary(
+    risk_capital: float, budget_pct: float, spent_12m: float, proposed: float
+) -> dict[str, float]:
+    """The §6.4 budget as the engine, `alvh layers --json` and the report state it: the
+    12-month cap (a share of R), what was spent, what the day proposes, and what is left."""
+    total = budget_pct * risk_capital
+    return {
+        "risk_capital": risk_capital,
+        "budget_pct": budget_pct,
+        "budget": total,
+        "spent_12m": spent_12m,
+        "proposed": proposed,
+        "left_after": total - spent_12m - proposed,
+    }

@@ -20,7 +20,7 @@ Finance 14(3) -- total variance grows at most like 2·|ln K| in the wings.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import NamedTuple
 
@@ -122,45 +122,84 @@ def _interp_total_variance(tau: np.ndarray, days: tuple[float, ...], levels) -> 
     return np.where(has_lo & has_hi, inner, np.where(has_lo, lo_x, hi_x))
 
 
-def atm_vol(tau, vix, vix9d=None, vix3m=None, vix6m=None, atm_ratio: float = 0.85) -> np.ndarray:
+# Reference point of the smile's shape: a one-month option at VIX 15 (method §2.1).
+SKEW_REFERENCE_DAYS = 30.0
+SKEW_REFERENCE_VIX = 15.0
+# The tenor and VIX dependence of the ATM ratio and of the smile's shape is held flat outside
+# the range the real quotes it was fitted on cover (7–60 days, VIX 9.2–37.3): no extrapolation
+# of the log-linear terms to a one-year option or a VIX of 90, where they would steepen the
+# smile into static arbitrage.
+_SHAPE_DAYS = (7.0, 60.0)
+_SHAPE_VIX = (9.0, 40.0)
+_MAX_S = -0.05  # the skew stays a put skew wherever the log-linear terms would take it
+
+
+def atm_vol(
+    tau,
+    vix,
+    vix9d=None,
+    vix3m=None,
+    vix6m=None,
+    atm_ratio: float = 0.85,
+    ratio_vix: float = 0.0,
+    ratio_tenor: float = 0.0,
+) -> np.ndarray:
     """ATM implied vol (decimal) of SPX options with `tau` years to expiry (method §2.1).
 
     Each available VIX-family level X (VIX9D 9 d, VIX 30 d, VIX3M 93 d, VIX6M 183 d; NaN or None
-    = missing) gives a pillar σ = atm_ratio·X/100; total variance σ²τ is linear in τ between
-    pillars and the vol is flat outside them, so with VIX alone the vol is flat. NaN where VIX is
-    NaN. All arguments broadcast.
+    = missing) gives a pillar level X/100; total variance is linear in τ between pillars and the
+    level flat outside them, so with VIX alone it is flat. The ATM vol is that level times the
+    ratio atm_ratio·(VIX/15)^ratio_vix·(τ/30 d)^ratio_tenor (VIX held in [9, 40], τ in
+    [7 d, 60 d], the calibrated range): a variance-swap level sits further above ATM vol when
+    VIX is high and the skew steep. NaN where VIX is NaN. All arguments broadcast.
     """
     tau = _arr(tau)
     vix = _arr(vix)
     level = _interp_total_variance(
         tau, ATM_PILLAR_DAYS, (_arr(vix9d), vix, _arr(vix3m), _arr(vix6m))
     )
-    return np.where(np.isfinite(vix), atm_ratio * level / 100.0, np.nan)
+    ratio = atm_ratio
+    if ratio_vix or ratio_tenor:
+        lt = np.log(np.clip(tau * DAYS_PER_YEAR, *_SHAPE_DAYS) / SKEW_REFERENCE_DAYS)
+        lv = np.log(np.clip(vix, *_SHAPE_VIX) / SKEW_REFERENCE_VIX)
+        ratio = atm_ratio * np.exp(ratio_vix * lv + ratio_tenor * lt)
+    return np.where(np.isfinite(vix), ratio * level / 100.0, np.nan)
 
 
 @dataclass(frozen=True)
 class SkewParams:
     """Shape of the SPX smile in standardised moneyness m = ln(K/F)/(√τ·VIX/15) (method §2.1).
 
-    The smile is σ(K) = σ_atm·G(m):
+    The smile is σ(K) = σ_atm·G(m), its shape (s, c) keyed to the tenor τ and the VIX level:
 
-    * core, m_J ≤ m ≤ 0: G = 1 + s·m + c·m² (`s`, `c` fitted to the §2.1 reference points);
+    * s(τ, VIX) = s + s_tenor·ln(τ/30 d) + s_vix·ln(VIX/15) (at most −0.05), and
+      c(τ, VIX) = c·(τ/30 d)^c_tenor·(VIX/15)^c_vix; τ held in [7 d, 60 d], VIX in [9, 40];
+    * core, m_J ≤ m ≤ 0: G = 1 + s·m + c·m²;
     * call side, m > 0: G = 1 + s·m + c_call·m² with c_call = max(c, s²/(4(1 − floor))), held flat
       beyond its vertex `m_vertex`, where G = floor (above it if c alone is that steep). The
       vertex lands on the floor, so the smile is C¹ (no kink, hence no atom in the density);
     * put wing, m < m_J: total variance linear in |ln K| (Lee's moment bound), tangent to the core
       at m_J, the point furthest from the money at which such a wing still keeps Durrleman's
       no-butterfly function ≥ `wing_margin` and its variance slope ≤ `max_wing_slope`. m_J
-      depends on α = 15·σ_atm/VIX and scale = √τ·VIX/15 (about −0.83 at the reference point).
+      depends on s, c, α = 15·σ_atm/VIX and scale = √τ·VIX/15.
 
-    `floor` and the two wing settings are choices, not fits (docs/market-model.md).
+    The defaults are the fit to real SPX quotes (benchmarks/fit_market_model.py,
+    docs/market-model.md); with the four dependence terms at 0 the shape is the same at every
+    tenor and VIX (the §2.1 reference fit, `fit_skew_to_reference`, is such a shape).
+    `wing_margin` and `max_wing_slope` are choices, not fits.
     """
 
-    s: float = -1.8787
-    c: float = 0.2096
-    floor: float = 0.70
+    # fitted on real SPX quotes (docs/market-model.md, "Calibration to real quotes")
+    s: float = -1.8045
+    c: float = 0.6127
+    floor: float = 0.8027
     wing_margin: float = 0.02
     max_wing_slope: float = 1.5
+    s_tenor: float = -0.1367
+    s_vix: float = -1.1484
+    c_tenor: float = -0.0298
+    c_vix: float = -5.0005
+    floor_tenor: float = 0.1893
 
     def __post_init__(self) -> None:
         if not (self.s < 0 and self.c > 0):
@@ -172,22 +211,28 @@ class SkewParams:
         if not 0.0 < self.max_wing_slope < 2.0:
             raise ValueError(f"max_wing_slope must be in (0, 2) (Lee), got {self.max_wing_slope}")
 
-    @property
-    def c_call(self) -> float:
-        return max(self.c, self.s**2 / (4.0 * (1.0 - self.floor)))
+    def shape(self, tau, vix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(s, c, c_call) of the smile at tenor `tau` (years) and VIX `vix` (points); broadcasts.
 
-    @property
-    def m_vertex(self) -> float:
-        """Standardised moneyness beyond which the call wing is flat."""
-        return -self.s / (2.0 * self.c_call)
+        c_call is the call side's curvature: its vertex lands on the floor,
+        floor(τ) = 1 − (1 − floor)·(τ/30 d)^floor_tenor.
+        """
+        days = np.clip(_arr(tau) * DAYS_PER_YEAR, *_SHAPE_DAYS)
+        level = np.clip(_arr(vix), *_SHAPE_VIX)
+        lt = np.log(days / SKEW_REFERENCE_DAYS)
+        lv = np.log(level / SKEW_REFERENCE_VIX)
+        s = np.minimum(self.s + self.s_tenor * lt + self.s_vix * lv, _MAX_S)
+        c = self.c * np.exp(self.c_tenor * lt + self.c_vix * lv)
+        depth = np.minimum((1.0 - self.floor) * np.exp(self.floor_tenor * lt), 0.95)
+        return s, c, np.maximum(c, s * s / (4.0 * depth))
 
 
-def _core(m, p: SkewParams):
-    g = 1.0 + p.s * m + p.c * m * m
-    return g, p.s + 2.0 * p.c * m
+def _core(m, s, c):
+    g = 1.0 + s * m + c * m * m
+    return g, s + 2.0 * c * m
 
 
-def _put_wing_start(alpha, scale, p: SkewParams, iterations: int = 30) -> np.ndarray:
+def _put_wing_start(alpha, scale, s, c, p: SkewParams, iterations: int = 30) -> np.ndarray:
     """m_J: where the put wing takes over from the quadratic (see `SkewParams`), by bisection.
 
     The bisection keeps its upper end feasible, so the result always satisfies both bounds;
@@ -197,14 +242,14 @@ def _put_wing_start(alpha, scale, p: SkewParams, iterations: int = 30) -> np.nda
     ((1 − c·m²)/G)² − α²G'² − (α²·scale·G·G')²/4 there (and more further out), and variance
     slope α²·scale·2G|G'| per unit |ln K|. Both bounds tighten monotonically away from the money.
     """
-    alpha, scale = np.broadcast_arrays(_arr(alpha), _arr(scale))
-    lo = np.full(alpha.shape, -1.0 / np.sqrt(p.c))  # (1 − c·m²) = 0 here: never feasible
+    alpha, scale, s, c = np.broadcast_arrays(_arr(alpha), _arr(scale), _arr(s), _arr(c))
+    lo = -1.0 / np.sqrt(c)  # (1 − c·m²) = 0 here: never feasible
     hi = np.zeros(alpha.shape)
     a2 = alpha * alpha
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
-        g, gp = _core(mid, p)
-        durrleman = ((1.0 - p.c * mid * mid) / g) ** 2 - a2 * gp * gp
+        g, gp = _core(mid, s, c)
+        durrleman = ((1.0 - c * mid * mid) / g) ** 2 - a2 * gp * gp
         durrleman -= (a2 * scale * g * gp) ** 2 / 4.0
         ok = (durrleman >= p.wing_margin) & (a2 * scale * 2.0 * g * -gp <= p.max_wing_slope)
         hi = np.where(ok, mid, hi)
@@ -212,33 +257,39 @@ def _put_wing_start(alpha, scale, p: SkewParams, iterations: int = 30) -> np.nda
     return hi
 
 
-def _wing_start_unique(alpha, scale, p: SkewParams) -> np.ndarray:
-    """`_put_wing_start` solved once per distinct (α, scale): options of one expiry share it."""
-    alpha, scale = np.broadcast_arrays(_arr(alpha), _arr(scale))
+def _wing_start_unique(alpha, scale, s, c, p: SkewParams) -> np.ndarray:
+    """`_put_wing_start` once per distinct (α, scale, s, c): options of one expiry share it."""
+    alpha, scale, s, c = np.broadcast_arrays(_arr(alpha), _arr(scale), _arr(s), _arr(c))
     if alpha.size <= 64:
-        return _put_wing_start(alpha, scale, p)
-    codes, uniq = pd.factorize((alpha + 1j * scale).ravel())  # NaN pairs get code −1
+        return _put_wing_start(alpha, scale, s, c, p)
+    first, _ = pd.factorize((alpha + 1j * scale).ravel())  # NaN pairs get code −1
+    second, shapes = pd.factorize((s + 1j * c).ravel())
+    codes, uniq = pd.factorize(first.astype(np.int64) * (len(shapes) + 1) + second)
+    codes = np.where((first < 0) | (second < 0), -1, codes)
     if len(uniq) > alpha.size // 4:
-        return _put_wing_start(alpha, scale, p)
-    start = np.append(_put_wing_start(uniq.real, uniq.imag, p), np.nan)
+        return _put_wing_start(alpha, scale, s, c, p)
+    flat = [x.ravel() for x in (alpha, scale, s, c)]
+    pick = np.zeros(len(uniq), dtype=np.int64)
+    pick[codes[codes >= 0]] = np.flatnonzero(codes >= 0)  # one representative per group
+    start = np.append(_put_wing_start(*(x[pick] for x in flat), p), np.nan)
     return start[codes].reshape(alpha.shape)
 
 
-def _smile(m, alpha, scale, p: SkewParams):
+def _smile(m, alpha, scale, s, c, cc, p: SkewParams):
     """G(m), G'(m), G''(m) of the smile multiplier (one-sided second derivative at the joins)."""
     m = _arr(m)
-    mj = _wing_start_unique(alpha, scale, p)
+    mj = _wing_start_unique(alpha, scale, s, c, p)
     # core (quadratic)
-    g, gp = _core(m, p)
-    gpp = np.full(np.shape(g), 2.0 * p.c)
+    g, gp = _core(m, s, c)
+    gpp = np.broadcast_to(2.0 * c, np.shape(g))
     # call side
-    cc, mv = p.c_call, p.m_vertex
+    mv = -s / (2.0 * cc)
     mc = np.minimum(m, mv)
-    g_call = 1.0 + p.s * mc + cc * mc * mc
-    gp_call = np.where(m < mv, p.s + 2.0 * cc * mc, 0.0)
+    g_call = 1.0 + s * mc + cc * mc * mc
+    gp_call = np.where(m < mv, s + 2.0 * cc * mc, 0.0)
     gpp_call = np.where(m < mv, 2.0 * cc, 0.0)
     # put wing: H = G² linear in m, tangent to the core at m_J
-    gj, gpj = _core(mj, p)
+    gj, gpj = _core(mj, s, c)
     slope = 2.0 * gj * -gpj
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         g_wing = np.sqrt(gj * gj + slope * (mj - m))
@@ -278,7 +329,7 @@ def spx_implied_vol(
     """
     p = params or SkewParams()
     m, alpha, scale = _standardise(strike, forward, tau, atm_vol, vix)
-    g = _smile(m, alpha, scale, p)[0]
+    g = _smile(m, alpha, scale, *p.shape(tau, vix), p)[0]
     atm, tau = _arr(atm_vol), _arr(tau)
     return np.where(tau > 0.0, atm * g, np.where(tau <= 0.0, atm, np.nan))
 
@@ -293,7 +344,7 @@ def spx_durrleman(
     """
     p = params or SkewParams()
     m, alpha, scale = _standardise(strike, forward, tau, atm_vol, vix)
-    g, gp, gpp = _smile(m, alpha, scale, p)
+    g, gp, gpp = _smile(m, alpha, scale, *p.shape(tau, vix), p)
     a2 = alpha * alpha
     return (1.0 - m * gp / g) ** 2 + a2 * g * gpp - (a2 * scale * g * gp) ** 2 / 4.0
 
@@ -341,23 +392,22 @@ def fit_skew_to_reference(
 ) -> SkewFit:
     """Least-squares fit of s and c (vol points) to the §2.1 reference points.
 
-    `base` supplies floor and wing settings (defaults of `SkewParams`); the fit starts from it.
+    `base` supplies floor and wing settings (defaults of `SkewParams`) and the fit starts from
+    it; the result has no tenor or VIX dependence (one reference point cannot show any).
     """
-    base = base or SkewParams()
+    base = replace(base or SkewParams(), s_tenor=0.0, s_vix=0.0, c_tenor=0.0, c_vix=0.0)
     kf = np.array([p[0] for p in points], dtype=float)
     target = vix + np.array([p[1] for p in points], dtype=float)
     atm = atm_ratio * vix / 100.0
 
     def model(x) -> np.ndarray:
-        p = SkewParams(float(x[0]), float(x[1]), base.floor, base.wing_margin, base.max_wing_slope)
+        p = replace(base, s=float(x[0]), c=float(x[1]))
         return 100.0 * spx_implied_vol(kf, 1.0, tau, atm, vix, p)
 
     sol = least_squares(
         lambda x: model(x) - target, x0=[base.s, base.c], bounds=([-10, 1e-4], [-1e-4, 10])
     )
-    params = SkewParams(
-        float(sol.x[0]), float(sol.x[1]), base.floor, base.wing_margin, base.max_wing_slope
-    )
+    params = replace(base, s=float(sol.x[0]), c=float(sol.x[1]))
     fitted = model(sol.x)
     table = pd.DataFrame(
         {
@@ -733,6 +783,10 @@ class VixSkew:
     width: float = 1.0
     max_total_slope: float = 0.3
     anchor: str = "delta30"
+    # The level's term structure beyond one month: L·(τ/30 d)^level_tenor for τ in 30 d..1 y
+    # (flat below 30 d, where the VXTH calibration sits). Fitted on the 2016-06-01 VIX option
+    # quotes (docs/market-model.md): 0 would price a six-month call ~25 % too rich in vol.
+    level_tenor: float = -0.1719
 
     def __post_init__(self) -> None:
         if not (self.slope >= 0 and self.width > 0 and self.slope * self.width < 1.0):
@@ -766,6 +820,9 @@ def vix_option_vol(
     vv = _arr(vvix)
     level = np.where(np.isfinite(vv), vvix_multiplier * vv / 100.0, default)
     tau = _arr(tau)
+    if sk.level_tenor:
+        months = np.clip(tau * DAYS_PER_YEAR, _VIX_WINDOW_DAYS, DAYS_PER_YEAR) / _VIX_WINDOW_DAYS
+        level = level * months**sk.level_tenor
     with np.errstate(divide="ignore", invalid="ignore"):
         total = level * np.sqrt(np.maximum(tau, 0.0))
         b = np.where(total > 0, np.minimum(sk.slope, sk.max_total_slope / total), sk.slope)

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from alvh.book.marks import BOOK_TOTALS, BookMarks, mark_book
+from alvh.book.marks import BOOK_TOTALS, BookMarks, mark_book, sleeve_pnl
 from alvh.book.positions import positions_by_id
 from alvh.book.valuation import ModelParams
 from alvh.core import calendar
@@ -20,6 +20,7 @@ from alvh.core.numbers import finite_or_none
 from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings
 from alvh.hedge.day import configs, run_layers
+from alvh.hedge.rulebook import budget_summary
 from alvh.report.formatting import iso
 
 
@@ -160,11 +161,9 @@ def stored_day_pnl(con, as_of: date, row: Mapping) -> tuple[dict[str, float] | N
             {"after": previous, "until": as_of},
         ).fetchall()
     )
-    condor = row["condor_value"] - prev["condor_value"] + flows.get("condor", 0.0)
-    hedge = row["hedge_value"] - prev["hedge_value"] + flows.get("hedge", 0.0)
-    total = row["value"] - prev["value"] - flows.get("external", 0.0)
-    pnl = {"condor": condor, "hedge": hedge, "cash": total - condor - hedge, "total": total}
-    return pnl, f"from the stored marks of {previous} and {as_of} and the cash flows between"
+    return sleeve_pnl(
+        row, prev, flows
+    ), f"from the stored marks of {previous} and {as_of} and the cash flows between"
 
 
 def load_day_decision(
@@ -263,12 +262,4 @@ def stored_budget(con, as_of: date, book: DayBook, parameters: Mapping, orders) 
     proposed = sum(
         o["cost"] for o in orders if o["action"] == "open" and o["as_of"] == as_of.isoformat()
     )
-    total = pct * risk_capital
-    return {
-        "risk_capital": risk_capital,
-        "budget_pct": pct,
-        "budget": total,
-        "spent_12m": spent,
-        "proposed": proposed,
-        "left_after": total - spent - proposed,
-    }
+    return budget_summary(risk_capital, pct, spent, proposed)
