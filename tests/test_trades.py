@@ -211,7 +211,7 @@ def test_a_partial_and_a_full_close_move_cash_by_price_and_fees(empty, tmp_path)
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda c: close_position(c, "IC-AUG", 1.0, date(2024, 8, 16)), "after its expiry"),
+        (lambda c: close_position(c, "IC-AUG", 1.0, date(2024, 8, 16)), "on or after its expiry"),
         (lambda c: close_position(c, "IC-AUG", 1.0, date(2024, 7, 19)), "was opened on"),
         (lambda c: close_position(c, "IC-AUG", 1.0, date(2024, 7, 25), quantity=3), "2 are open"),
         (lambda c: close_position(c, "NOPE", 1.0, date(2024, 7, 25)), "no position 'NOPE'"),

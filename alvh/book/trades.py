@@ -101,8 +101,8 @@ def close_position(
             )
         if on >= position.expiry:
             raise UsageError(
-                f"{position_id} expired on {position.expiry}; a fill on {on} is after its expiry "
-                "(an expired position settles at expiry, method §7)"
+                f"{position_id} expires on {position.expiry}; a fill on {on} is on or after its "
+                "expiry (an expired position settles at expiry, method §7)"
             )
         available = closable_quantity(con, position, on)
         quantity = available if quantity is None else quantity
