@@ -190,7 +190,7 @@ def _engine_inputs(settings: Settings):
     from alvh.book.valuation import ModelParams
     from alvh.hedge.day import configs
 
-    return ModelParams(), configs(settings)[2]
+    return ModelParams.from_mapping(settings.model), configs(settings)[2]
 
 
 def _compute_marks(con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings):

@@ -23,6 +23,7 @@ import pytest
 from alvh.store.warehouse import connect, open_warehouse
 
 ALVH = [sys.executable, "-m", "alvh.cli"]
+pytest_plugins = ["conftest_flows"]
 
 
 def alvh_in_process(monkeypatch, capsys, home: Path, *args: str) -> tuple[int, str]:
@@ -517,3 +518,261 @@ def test_an_smtp_server_answering_slowly_is_cut_off_after_the_conversation_bound
             )  # fmt: skip
         elapsed = time.monotonic() - started
     assert 0.9 <= elapsed < 1.6  # each reply came well within the 1 s read timeout
+
+
+# ---------------------------------------------------------------------------------------------
+# SIGKILL at any point of ingest, book import, run and backfill (issue 15): the warehouse opens,
+# its audit chain verifies, and running the command again reaches the content of a run that was
+# never interrupted. The kill is real (SIGKILL from the process itself) and lands just before
+# the N-th SQL statement, N spread over the whole command (the connection counts them).
+# tests/test_flows.py also kills a real `alvh run` inside the persist transaction.
+
+KILL_FRACTIONS = (0.3, 0.75)  # two points each keep the four cases under a minute
+BOOKKEEPING_TABLES = {
+    "audit_log",
+    "pipeline_runs",
+    "ingest_runs",
+    "ingest_run_items",
+    "rejected_rows",
+    "deliveries",
+    "book_imports",
+    "schema_migrations",
+    "observation_revisions",
+}
+EXTRA_BOOK = """\
+position_id,kind,expiry,quantity,entry_date,entry_price,put_long,put_short,call_short,call_long,strike
+IC-KILL-11,iron_condor,2026-11-20,3,2026-08-14,15.1,7000,7050,8150,8200,
+VXC-KILL-10,vix_call,2026-10-21,7,2026-08-14,1.2,,,,,26
+"""
+
+KILLABLE = textwrap.dedent("""
+    import os, signal, sys
+
+    import duckdb
+
+    kill_at, operation = int(sys.argv[1]), sys.argv[2]
+    import alvh.report.render as render
+    render.render_pdf = lambda html, *a, **k: (b"%PDF-1.7 stub", 1, [])
+    from alvh.core.settings import load_settings
+    from tests_faults_operations import OPERATIONS
+
+    statements = 0
+
+    def tick():
+        global statements
+        statements += 1
+        if statements == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    class Counted:
+        # a warehouse connection that counts its statements (and dies before the N-th)
+        def __init__(self, con):
+            self._con = con
+
+        def execute(self, *args, **kwargs):
+            tick()
+            result = self._con.execute(*args, **kwargs)
+            return self if result is self._con else result
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+        def __enter__(self):
+            self._con.__enter__()
+            return self
+
+        def __exit__(self, *exc):
+            return self._con.__exit__(*exc)
+
+    real_connect = duckdb.connect
+    duckdb.connect = lambda *args, **kwargs: Counted(real_connect(*args, **kwargs))
+    OPERATIONS[operation](load_settings())
+    print(statements)
+""")
+
+OPERATIONS_MODULE = textwrap.dedent('''
+    """The four commands the SIGKILL test interrupts, as the CLI runs them."""
+    from datetime import date
+    from pathlib import Path
+
+    DAY = date(2026, 8, 20)
+
+    def ingest(settings):
+        from alvh.data.ingest import ingest as load
+        from alvh.store.warehouse import open_warehouse
+
+        with open_warehouse(settings.warehouse_path) as con:
+            load(con, settings, date(2026, 11, 25), mode="snapshot", revalidate=True)
+
+    def book_import(settings):
+        from alvh.book.positions import import_book
+        from alvh.store.warehouse import open_warehouse
+
+        with open_warehouse(settings.warehouse_path) as con:
+            import_book(con, settings.home / "extra-book.csv", date(2026, 11, 25))
+
+    def run(settings):
+        from alvh.pipeline import run_day
+
+        run_day(DAY, settings, source="snapshot", send_email=False)
+
+    def backfill(settings):
+        from alvh.pipeline import run_backfill
+
+        run_backfill(date(2026, 8, 18), DAY, settings, source="snapshot")
+
+    OPERATIONS = {"ingest": ingest, "book import": book_import, "run": run, "backfill": backfill}
+''')
+
+
+def _content(path: Path) -> dict[str, tuple]:
+    """Per table but the run bookkeeping, its row count and an order-free fingerprint of its
+    rows, leaving out ids and times of runs."""
+    with connect(path, read_only=True) as con:
+        columns = con.execute(
+            "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns() "
+            "WHERE schema_name = 'main' AND table_name IN "
+            "(SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main') "
+            "GROUP BY table_name"
+        ).fetchall()
+        content = {}
+        for table, names in columns:
+            if table in BOOKKEEPING_TABLES:
+                continue
+            kept = [
+                n
+                for n in names
+                if not (n.endswith("_at") or n in ("ingest_run_id", "import_id"))
+                and (table, n) != ("positions", "source")  # the file's path: each home's own
+            ]
+            listed = ", ".join(f'"{n}"' for n in kept)
+            content[table] = con.execute(
+                f'SELECT count(*), sum(hash({listed})::HUGEINT) FROM "{table}"'  # noqa: S608
+            ).fetchone()
+        return content
+
+
+def _chain_breaks(path: Path) -> list:
+    from alvh.store import audit
+
+    with connect(path, read_only=True) as con:
+        return audit.verify(con)[1]
+
+
+@pytest.fixture(scope="module")
+def operations_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("kill_operations")
+    (folder / "tests_faults_operations.py").write_text(OPERATIONS_MODULE)
+    return folder
+
+
+def _killable(home: Path, operations_dir: Path, operation: str, kill_at: int):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALVH_")}
+    env["ALVH_HOME"] = str(home)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(operations_dir), str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")]
+    )
+    return subprocess.run(
+        [sys.executable, "-c", KILLABLE, str(kill_at), operation],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+
+
+def _fresh_home(template: Path, where: Path) -> Path:
+    where.mkdir(parents=True)
+    shutil.copy(template / "alvh.duckdb", where / "alvh.duckdb")
+    (where / "extra-book.csv").write_text(EXTRA_BOOK)
+    return where
+
+
+@pytest.mark.parametrize("operation", ["ingest", "book import", "run", "backfill"])
+def test_a_sigkill_at_any_point_leaves_a_warehouse_that_reaches_the_same_content(
+    operation, flows_template_home, operations_dir, tmp_path, monkeypatch, fast_pdf
+):
+    import importlib
+
+    from alvh.core.settings import Settings
+
+    monkeypatch.syspath_prepend(str(operations_dir))
+    operations = importlib.import_module("tests_faults_operations").OPERATIONS
+    reference = _fresh_home(flows_template_home, tmp_path / "reference")
+    counted = _killable(reference, operations_dir, operation, kill_at=0)
+    assert counted.returncode == 0, counted.stderr[-2000:]
+    total = int(counted.stdout.split()[-1])
+    assert total > 10
+    expected = _content(reference / "alvh.duckdb")
+
+    for fraction in KILL_FRACTIONS:
+        kill_at = max(1, int(total * fraction))
+        home = _fresh_home(flows_template_home, tmp_path / f"killed-{kill_at}")
+        killed = _killable(home, operations_dir, operation, kill_at)
+        assert killed.returncode == -9, (kill_at, killed.stderr[-2000:])
+        assert _chain_breaks(home / "alvh.duckdb") == [], kill_at  # it opens and verifies
+        operations[operation](Settings(home=home))  # the user runs the command again
+        assert _chain_breaks(home / "alvh.duckdb") == [], kill_at
+        assert _content(home / "alvh.duckdb") == expected, (operation, kill_at, total)
+        with connect(home / "alvh.duckdb", read_only=True) as con:
+            left_running = con.execute(
+                "SELECT (SELECT count(*) FROM pipeline_runs WHERE status = 'running') + "
+                "(SELECT count(*) FROM ingest_runs WHERE status = 'running')"
+            ).fetchone()[0]
+        assert left_running == 0, kill_at
+
+
+# ---------------------------------------------------------------------------------------------
+# a weekend or holiday is exit 2 on every command that takes a day, before any work starts
+
+DAY_COMMANDS = [
+    ("layers", "--as-of", "{day}"),
+    ("book", "show", "--as-of", "{day}"),
+    ("data", "status", "--as-of", "{day}"),
+    ("ingest", "--source", "snapshot", "--as-of", "{day}"),
+    ("report", "--as-of", "{day}"),
+    ("email", "--as-of", "{day}"),
+    ("history", "--as-of", "{day}"),
+    ("run", "--no-email", "--as-of", "{day}"),
+    ("backfill", "--start", "{day}", "--end", "{day}"),
+]
+
+
+@pytest.mark.parametrize("day", ["2026-08-22", "2025-12-25"])  # a Saturday, Christmas
+@pytest.mark.parametrize("command", DAY_COMMANDS, ids=lambda c: " ".join(c[:2]))
+def test_a_weekend_or_holiday_is_exit_2_on_every_command(
+    command, day, small_warehouse, monkeypatch, capsys
+):
+    args = [part.format(day=day) for part in command]
+    code, err = alvh_in_process(monkeypatch, capsys, small_warehouse, *args)
+    assert code == 2, err
+    line = one_clear_line(err)
+    assert "not an NYSE trading day" in line or "holds no NYSE trading day" in line
+
+
+def test_the_orchestrators_traceback_of_an_explained_failure_is_dropped_not_the_record():
+    """`alvh run` explains a full disk in one line; Prefect's task log keeps its line but not
+    the 40-line traceback. A bug (unexpected error) keeps its traceback."""
+    import errno
+    import io
+    import logging
+
+    from alvh.cli.process import quiet_known_tracebacks
+
+    logger = logging.getLogger("prefect.test_faults_probe")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        quiet_known_tracebacks()
+        for exc in (OSError(errno.ENOSPC, "No space left on device"), KeyError("a bug")):
+            try:
+                raise exc
+            except Exception:
+                logger.error("Task run failed with exception: %r", exc, exc_info=True)
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert text.count("Task run failed with exception") == 2
+    assert text.count("Traceback") == 1 and "KeyError" in text.split("Traceback")[1]

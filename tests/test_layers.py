@@ -169,9 +169,9 @@ def test_more_vix_never_ends_a_spike_window_early():
             assert _spike_window(bumped, s4, 0.8)[0][day], (day, vix[day], bumped[day])
 
 
-def test_more_vix_keeps_l3_active_in_the_decision(snapshot_copy):
-    settings, con = snapshot_copy
-    # Monetisation is off by default (docs/engine.md, "When L3 helps"); this day exercises it.
+def _spike_day_with_a_winner(settings, con):
+    """2024-08-05 with 20 calls bought at 0.60 (a winner) over a condor, L3 monetising (it is
+    off by default: docs/engine.md, "When L3 helps")."""
     settings = settings.model_copy(update={"layers": {"l3_monetize": True}})
     _book(
         settings,
@@ -179,7 +179,12 @@ def test_more_vix_keeps_l3_active_in_the_decision(snapshot_copy):
         "VX-AUG,vix_call,2024-08-21,20,2024-07-19,0.60,,,,,17",
         "IC-AUG,iron_condor,2024-08-16,10,2024-07-19,9.50,5150,5200,5750,5800,",
     )
-    decision = run_layers(con, date(2024, 8, 5), settings)
+    return run_layers(con, date(2024, 8, 5), settings)
+
+
+def test_more_vix_keeps_l3_active_in_the_decision(snapshot_copy):
+    settings, con = snapshot_copy
+    decision = _spike_day_with_a_winner(settings, con)
     assert decision.layers["L3"].state == ACTIVE
     sells = [o for o in decision.orders if o.layer == "L1" and o.action == "close"]
     assert sum(o.quantity for o in sells) == 20  # half monetised, half rolled
@@ -317,3 +322,102 @@ def test_l2_covers_the_absolute_condor_sensitivity(snapshot_con, sign):
     (order,) = [o for o in decision.orders if o.layer == "L2"]
     assert order.quantity == int(np.ceil(0.40 * 5_000.0 / per_call))
     assert decision.plan.targets["L2"].target == pytest.approx(2_000.0)
+
+
+COUNT_STORED = {
+    "signal_values": "SELECT count(*) FROM signal_values",
+    "layer_states": "SELECT count(*) FROM layer_states",
+    "orders": "SELECT count(*) FROM orders",
+    "audit_log": "SELECT count(*) FROM audit_log",
+}
+
+
+def _counts(path):
+    from alvh.store.warehouse import connect
+
+    con = connect(path, read_only=True)
+    try:
+        return {t: con.execute(sql).fetchall()[0][0] for t, sql in COUNT_STORED.items()}
+    finally:
+        con.close()
+
+
+def test_layers_dry_run_shows_the_day_and_stores_nothing(snapshot_copy):
+    from test_cli import run_alvh
+
+    settings, con = snapshot_copy
+    _book(settings, con, "IC-AUG,iron_condor,2024-08-16,10,2024-07-19,9.50,5150,5200,5750,5800,")
+    con.close()
+    home, path = settings.home, settings.warehouse_path
+    before = _counts(path)
+    looked = run_alvh("layers", "--as-of", "2024-08-05", "--json", "--dry-run", home=home)
+    assert looked.returncode == 0, looked.stderr
+    assert _counts(path) == before  # nothing written, nothing expired, nothing audited
+    text = run_alvh("layers", "--as-of", "2024-08-05", "--dry-run", home=home)
+    assert text.returncode == 0 and "dry run: nothing stored" in text.stdout
+    assert _counts(path) == before
+    # The same day stored: the decision shown was the one a stored run makes.
+    stored = run_alvh("layers", "--as-of", "2024-08-05", "--json", home=home)
+    assert stored.returncode == 0, stored.stderr
+    assert json.loads(looked.stdout) == json.loads(stored.stdout)
+    assert json.loads(stored.stdout)["orders"]  # L2 proposes on the day: the view was not empty
+    after = _counts(path)
+    assert (
+        after["layer_states"] == before["layer_states"] + 3 and after["orders"] > before["orders"]
+    )
+
+
+@pytest.mark.parametrize("day", ["2024-08-03", "2024-07-04"])  # a Saturday, Independence Day
+def test_layers_on_a_weekend_or_holiday_is_a_usage_error(snapshot_copy, day):
+    from test_cli import run_alvh
+
+    settings, con = snapshot_copy
+    con.close()
+    for extra in ((), ("--dry-run",)):
+        result = run_alvh("layers", "--as-of", day, *extra, home=settings.home)
+        assert result.returncode == 2, (day, extra, result.stderr)
+        assert day in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_approved_sale_awaiting_execution_is_pending_not_held(snapshot_copy):
+    # Issue 12 item 4: an approved close not yet executed is on its way out of the book — the
+    # next day neither counts its contracts as held nor proposes to sell them again.
+    from alvh.hedge.orders import approve
+
+    settings, con = snapshot_copy
+    _book(
+        settings,
+        con,
+        "IC-JUL,iron_condor,2017-07-21,20,2017-06-16,2.10,2300,2325,2500,2525,",
+        "VX-JUL,vix_call,2017-07-19,5,2017-06-16,0.80,,,,,12",
+    )
+    first = run_layers(con, date(2017, 7, 13), settings)
+    assert first.layers["L1"].state == ACTIVE and first.layers["L1"].held_contracts == 5
+    ids = save_decision(con, first)
+    ((close_id, close),) = [
+        (i, o) for i, o in zip(ids, first.orders, strict=True) if o.action == "close"
+    ]
+    assert close.position_id == "VX-JUL" and close.quantity == 5  # the L1 roll, 6 days out
+    approve(con, close_id, "risk-manager", settings)
+    later = run_layers(con, date(2017, 7, 14), settings)
+    assert [o for o in later.orders if o.action == "close"] == []
+    assert later.layers["L1"].held_contracts == 0
+
+
+def test_order_prices_sit_on_the_005_tick(snapshot_copy):
+    # Issue 12 item 4: a limit price a broker accepts; purchases round up, sales down.
+    from alvh.hedge.layers import on_tick
+
+    settings, con = snapshot_copy
+    decision = _spike_day_with_a_winner(settings, con)
+    assert {o.action for o in decision.orders} == {"open", "close"}
+    for o in decision.orders:
+        assert abs(o.price * 20 - round(o.price * 20)) < 1e-9, o
+    opened = [o for o in decision.orders if o.action == "open"]
+    assert all(o.price >= decision.instrument.price for o in opened)
+    assert all(o.price - decision.instrument.price < 0.05 for o in opened)
+    assert on_tick(1.234, 0.05, "buy") == 1.25 and on_tick(1.234, 0.05, "sell") == 1.2
+    assert on_tick(1.25, 0.05, "buy") == on_tick(1.25, 0.05, "sell") == 1.25
+    assert decision.budget["proposed"] == pytest.approx(
+        sum(o.quantity * (o.price * 100 + 1.0) for o in opened)
+    )

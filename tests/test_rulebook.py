@@ -8,7 +8,7 @@ requires the same states and targets. A rule changed on one side only turns it r
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -252,3 +252,31 @@ def test_strikes_never_exceed_the_listing_of_the_previous_close(inputs, run):
     assert caps[t] == 46.0 and cand.strike[t] == 46.0
     t = run.days.get_loc(pd.Timestamp("2020-03-16"))
     assert caps[t] == 115.0 and cand.strike[t] <= 115.0
+
+
+def test_the_reports_rule_text_comes_from_the_settings_in_force():
+    from alvh.core.settings import Settings
+    from alvh.report.day import DayDecision
+    from alvh.report.sections.signals import decided_signal_config, signal_value_text
+
+    reading = {"value": 0.8, "threshold": 0.7, "available": True, "active": True}
+    defaults = SignalConfig()
+    texts = {name: signal_value_text(name, reading, defaults)[1] for name in ("S1", "S4", "S6")}
+    assert "VIX < 25" in texts["S1"]
+    assert "1.5 × 20-day min" in texts["S4"] and "(20th pct)" in texts["S6"]
+    assert signal_value_text("S4", reading, defaults)[0].startswith("RSI(14)")
+    changed = SignalConfig(
+        s1_vix_max=22.0, s4_rsi_period=10, s4_min_multiple=1.8, s4_min_window=15, s6_percentile=0.23
+    )
+    assert "VIX < 22" in signal_value_text("S1", reading, changed)[1]
+    value, rule = signal_value_text("S4", reading, changed)
+    assert value.startswith("RSI(10)") and "1.8 × 15-day min" in rule
+    assert "(23rd pct)" in signal_value_text("S6", reading, changed)[1]
+    # A stored day is described with the settings it was decided with, not today's.
+    stored = DayDecision(
+        date(2024, 8, 5), "stored", {}, {}, [], {}, {"signals": {"s1_vix_max": 22.0}}
+    )
+    settings = Settings(signals={"s1_vix_max": 24.0})
+    assert decided_signal_config(stored, settings).s1_vix_max == 22.0
+    fresh = DayDecision(date(2024, 8, 5), "computed", {}, {}, [], {}, {})
+    assert decided_signal_config(fresh, settings).s1_vix_max == 24.0

@@ -207,3 +207,29 @@ def test_good_tables_pass_the_checks_and_a_rule_across_keys_is_judged_on_all_of_
     check_method_table(settings, "costs", CostModel)
     assert settings.layers == {"roll_days": 25, "min_days_new": 30}
     assert isinstance(settings.layers["roll_days"], int)
+
+
+def test_model_parameters_come_from_the_model_table(tmp_path, monkeypatch):
+    """method.md: defaults live in configuration — [model] over ModelParams' defaults, its
+    sub-tables over the nested ones; the example documents every one with its default."""
+    import re
+    import tomllib
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from alvh.book.valuation import ModelParams
+    from alvh.core.errors import UsageError
+
+    text = (Path(__file__).resolve().parents[1] / "alvh.toml.example").read_text("utf-8")
+    documented = tomllib.loads(re.sub(r"(?m)^# (\w+ = )", r"\1", text))["model"]
+    assert documented == asdict(ModelParams())
+    (tmp_path / "alvh.toml").write_text("[model]\natm_ratio = 0.8\n[model.vx]\nkappa = 2.0\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ALVH_CONFIG", str(tmp_path / "alvh.toml"))
+    params = ModelParams.from_mapping(load_settings().model)
+    assert params.atm_ratio == 0.8 and params.vx.kappa == 2.0
+    assert params.vx.theta == ModelParams().vx.theta  # the rest of the sub-table keeps defaults
+    with pytest.raises(UsageError, match="atm_ration"):
+        ModelParams.from_mapping({"atm_ration": 0.8})
+    with pytest.raises(UsageError, match=r"model\.vx"):
+        ModelParams.from_mapping({"vx": {"kapa": 2.0}})

@@ -460,3 +460,26 @@ def test_a_publisher_trickling_bytes_is_cut_off_after_the_whole_transfer_bound(
     with pytest.raises(SourceUnavailable, match="took longer than 1 s"):
         read_cboe("VIX", settings)
     assert time.monotonic() - started < 1.8  # each read (0.05 s apart) is well within 2 s
+
+
+def test_a_publisher_trickling_its_headers_is_cut_off_too(publisher_server, settings_for):
+    from publisher_server import Behaviour
+
+    class SlowHeaders(Behaviour):
+        def respond(self, handler) -> None:
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nX-Padding: " + b"x" * 200
+            for index in range(len(head)):
+                if handler.server.stopping.wait(0.02):
+                    return
+                handler.wfile.write(head[index : index + 1])
+                handler.wfile.flush()
+            handler.close_connection = True
+
+    publisher_server.cboe("VIX", SlowHeaders())
+    settings = settings_for(publisher_server, timeout=2.0).model_copy(
+        update={"http_transfer_timeout_seconds": 1.0}
+    )
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailable, match="took longer than 1 s"):
+        read_cboe("VIX", settings)
+    assert time.monotonic() - started < 1.8  # every byte came within the 2 s read timeout

@@ -400,12 +400,13 @@ def simulate_variant(
     tol = rules.rebalance_tolerance
     enabled = [name for name, on in (("L1", spec.l1), ("L2", spec.l2), ("L3", spec.l3)) if on]
     decisions: list[tuple[int, DayPlan]] = []
+    hedged = spec.hedged
     entries = trades.entry
     for t in _decision_days(spec, layers, vix_expiry_day, entries).tolist():
         settle_due(t)
         if next_entry < len(entries) and entries[next_entry] == t:
             enter_condor(t)
-        if not spec.hedged:
+        if not hedged:
             continue
         equity = cash_g * growth[t] + condor_value(t) + lots_value(t)
         if spec.vxth:
@@ -453,11 +454,12 @@ def simulate_variant(
         plan = plan_day(book, calls, offer, config, sizing, enabled)
         decisions.append((t, plan))
         parts: dict[int, list[tuple[str, float, str]]] = {}
+        rule: dict[int, str] = {}
         for sale in plan.sales:
             parts.setdefault(sale.key, []).append((sale.action, sale.quantity, sale.reason))
+            rule[sale.key] = sale.rule
         for lot, lot_parts in parts.items():
-            signal = "S4" if any(a == "monetise" or "L3" in r for a, _, r in lot_parts) else "S1"
-            sell(t, lot, signal, lot_parts)
+            sell(t, lot, "S4" if rule[lot] == "L3" else "S1", lot_parts)
         for layer, (wanted, _left, allowed) in plan.caps.items():
             capped.append((t, layer, wanted, allowed))
         for purchase in plan.purchases:

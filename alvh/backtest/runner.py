@@ -39,6 +39,7 @@ def run_and_store(
     from alvh.backtest.output import summary_json, write_outputs
     from alvh.backtest.store import store_result
     from alvh.book.costs import CostModel
+    from alvh.book.valuation import ModelParams
     from alvh.hedge.layers import LayerConfig
     from alvh.hedge.signals import SignalConfig
     from alvh.store.warehouse import open_warehouse
@@ -51,6 +52,7 @@ def run_and_store(
         preset=preset.lower(),
         variants=tuple(parse_variants(variants)),
         costs=costs,
+        params=ModelParams.from_mapping(settings.model),
         layers=LayerConfig.from_mapping(settings.layers),
     )
     con = open_warehouse(settings.warehouse_path)

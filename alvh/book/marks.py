@@ -27,6 +27,7 @@ import pandas as pd
 
 from alvh.book.costs import CostModel
 from alvh.book.legs import Position
+from alvh.book.market_quotes import MarketLegs, market_legs
 from alvh.book.positions import open_positions, positions_by_id
 from alvh.book.scenarios import model_leg_deltas, vix_response_fit
 from alvh.book.valuation import Legs, ModelParams, build_legs, leg_greeks, price_legs
@@ -59,6 +60,8 @@ class PositionMark:
     max_loss: float | None
     breakevens: tuple[float, ...] | None
     model_delta: float  # $ per SPX point under the §4.4 dynamics (see the module docstring)
+    mark_source: str = "model"  # market | model | mixed: what its legs were marked at
+    model_mark: float | None = None  # the model's mark, beside a market one
     sleeve: str = "condor"  # SPX legs: condor sleeve; VIX legs: hedge sleeve
     risk: str = "defined"  # "undefined": the loss is unbounded, max_loss is None
     legs: tuple[str, ...] = ()  # '−1 SPX 2026-09-18 7250 P' per leg, per position unit
@@ -237,14 +240,18 @@ def mark_book(
     snapshot = load_market(con, as_of)
     positions = _apply(open_positions(con, as_of), what_if)
     legs = build_legs(positions)
-    greeks = leg_greeks(legs, snapshot, params)
+    # Legs quoted that day are marked at market (alvh.book.market_quotes); the VIX ±1 bumps
+    # and the model delta stay the model's: they are its dynamics, not a price.
+    market = market_legs(con, as_of, legs, snapshot, leg_greeks(legs, snapshot, params))
+    greeks = market.greeks
     bumped = price_legs(legs, snapshot, params, vix_shift=[1.0, -1.0], forwards=greeks.forwards)
     model_delta = np.zeros(len(legs)) if with_model_delta else np.full(len(legs), np.nan)
     if len(legs) and with_model_delta:
         fit = vix_response or vix_response_fit(con, as_of)
         model_delta = model_leg_deltas(legs, snapshot, params, fit, greeks.forwards)
     marks = [
-        _position_mark(i, p, legs, greeks, bumped, model_delta) for i, p in enumerate(positions)
+        _position_mark(i, p, legs, greeks, bumped, model_delta, market)
+        for i, p in enumerate(positions)
     ]
 
     settlements = pending_settlements(con, as_of)
@@ -268,7 +275,7 @@ def mark_book(
             hedge_sensitivity / abs(condor_sensitivity) if condor_sensitivity else None
         ),
         "liquidity_ratio": _liquidity_ratio(
-            con, as_of, cash, hedge, condor, greeks, legs, costs, settled
+            con, as_of, cash, hedge, condor, greeks, legs, costs, market, settled
         ),
         "cash": cash,
         "cash_interest": interest,
@@ -283,15 +290,28 @@ def mark_book(
         "model": params.as_dict(),
         "costs": costs.as_dict(),
         "vx_forward_sources": sorted(set(s for s in greeks.forwards.source if s)),
+        "legs_marked_at_market": int((market.source == "market").sum()),
         "settlements_pending": int(len(settlements)),
     }
     return BookMarks(
-        as_of, snapshot, marks, _legs_frame(positions, legs, greeks), totals, day_pnl, assumptions
+        as_of,
+        snapshot,
+        marks,
+        _legs_frame(positions, legs, greeks).assign(mark_source=market.source),
+        totals,
+        day_pnl,
+        assumptions,
     )
 
 
 def _position_mark(
-    index: int, position: Position, legs: Legs, greeks, bumped, model_delta: np.ndarray
+    index: int,
+    position: Position,
+    legs: Legs,
+    greeks,
+    bumped,
+    model_delta: np.ndarray,
+    market: MarketLegs,
 ) -> PositionMark:
     """One position's mark: `mark` per unit as a desk quotes it (what it costs to close a
     position opened for a credit, what one opened for a debit is worth), value and P&L in
@@ -300,10 +320,14 @@ def _position_mark(
     units = legs.units[mine]
     scale = units * legs.quantity[mine] * MULTIPLIER
     worth = float((units * greeks.greeks.price[mine]).sum())  # per unit, + an asset
+    model_worth = float((units * market.model_price[mine]).sum())
+    sources = set(market.source[mine])
+    source = sources.pop() if len(sources) == 1 else "mixed"
     q = position.quantity
     dollars = _dollar_greeks(legs, greeks.greeks, mine)
     up, down = (bumped[:, mine] * units).sum(axis=1)
-    mark = worth if position.entry_side == "debit" else -worth
+    side = 1.0 if position.entry_side == "debit" else -1.0
+    mark, model_mark = side * worth, side * model_worth
     return PositionMark(
         position.position_id,
         position.kind,
@@ -320,6 +344,8 @@ def _position_mark(
         position.max_loss(),
         position.breakevens(),
         float((model_delta[mine] * scale).sum()),
+        source,
+        model_mark,
         position.sleeve,
         position.risk,
         tuple(
@@ -330,17 +356,20 @@ def _position_mark(
 
 
 def _liquidity_ratio(
-    con, as_of, cash, hedge, condor, greeks, legs, costs, settled: float = 0.0
+    con, as_of, cash, hedge, condor, greeks, legs, costs, market: MarketLegs, settled: float = 0.0
 ) -> float | None:
     """§4.6: (cash + liquidation value of hedges) / (near-term condor max loss + pending hedge
-    premium); None when nothing is owed (the ratio is unbounded)."""
+    premium); None when nothing is owed (the ratio is unbounded). A quoted hedge liquidates at
+    its bid, others at the cost model's bid side of the mark."""
     vix_idx = np.flatnonzero(~legs.is_spx)
     liquidation = 0.0
     if len(vix_idx):
-        # a long leg is sold at the bid side, a short one bought back at the ask side; a
-        # structure worth less than nothing to close counts as nothing
+        # a long leg is sold at the bid side (its quoted bid where there is one), a short one
+        # bought back at the ask side; a structure worth less than nothing counts as nothing
         price = greeks.greeks.price[vix_idx]
         sold, _ = costs.vix_call_fill(price, "sell")
+        quoted = np.isfinite(market.bid[vix_idx])
+        sold = np.where(quoted, market.bid[vix_idx], sold)
         bought, _ = costs.vix_call_fill(price, "buy")
         units = legs.units[vix_idx]
         dollars = np.where(units > 0, sold, bought) * units * legs.quantity[vix_idx] * MULTIPLIER

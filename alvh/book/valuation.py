@@ -17,12 +17,15 @@ or VIX open, the close where no open exists.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from datetime import date
+from typing import Any
 
 import numpy as np
 
 from alvh.book.positions import Position
+from alvh.core.errors import UsageError
 from alvh.data.market_day import MarketSnapshot
 from alvh.model import market as mm
 from alvh.model.pricing import Greeks, black76_greeks, black76_price, bsm_greeks, bsm_price
@@ -46,6 +49,32 @@ class ModelParams:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> ModelParams:
+        """The `[model]` settings table over these defaults (method.md: defaults live in
+        configuration): top-level numbers, and `skew`, `vx`, `vix_skew` as sub-tables."""
+        nested = {
+            f.name: f.default_factory for f in fields(cls) if f.default_factory is not MISSING
+        }
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise UsageError(f"unknown [model] setting(s): {', '.join(unknown)}")
+        kwargs: dict[str, Any] = {}
+        for name, value in values.items():
+            if name in nested:
+                if not isinstance(value, Mapping):
+                    raise UsageError(f"[model] {name} must be a table, not {value!r}")
+                part = nested[name]()
+                allowed = {f.name for f in fields(part)}
+                extra = sorted(set(value) - allowed)
+                if extra:
+                    raise UsageError(f"unknown [model.{name}] setting(s): {', '.join(extra)}")
+                kwargs[name] = replace(part, **value)
+            else:
+                kwargs[name] = value
+        return cls(**kwargs)
 
     def atm_vol(self, tau, vix, vix9d=None, vix3m=None, vix6m=None):
         """ATM vol of the §2.1 surface with these parameters (`alvh.model.market.atm_vol`)."""

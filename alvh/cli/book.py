@@ -223,7 +223,7 @@ def book_show(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
         return
     typer.echo(
         f"book as of {marks.as_of}: SPX {marks.snapshot.spx:,.2f}  VIX "
-        f"{marks.snapshot.vix:.2f}  (model-priced, method §2)"
+        f"{marks.snapshot.vix:.2f}  ({_priced_by(marks)})"
     )
     typer.echo(
         f"{'position':<24} {'kind':<15} {'qty':>4} {'expiry':<10} {'mark':>8} "
@@ -251,3 +251,11 @@ def book_show(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
         f"hedge ${t['hedge_vix_sensitivity']:,.0f}  vega offset {ratio}  "
         f"liquidity {liquidity}"
     )
+
+
+def _priced_by(marks) -> str:
+    """How the day's legs were marked: by the model, or at market where quotes were stored."""
+    quoted = marks.assumptions.get("legs_marked_at_market", 0)
+    if not quoted:
+        return "model-priced, method §2"
+    return f"{quoted} of {len(marks.legs)} legs at market mid, the rest by the model (method §2)"

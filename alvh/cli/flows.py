@@ -49,11 +49,13 @@ def run_command(
     Prints the report paths. Exit 3 when input rows were rejected (the day is still computed on
     the data that loaded), 4 when the warehouse stays busy or the email could not be sent.
     """
+    from alvh.cli.process import quiet_known_tracebacks
     from alvh.pipeline import summary_lines
     from flows.daily import run_once, temporary_server_note
 
     day, mode = optional_day(as_of), ingest_mode(source)
     current_settings()  # a bad setting is exit 2 here, before Prefect starts
+    quiet_known_tracebacks()
     note = temporary_server_note()
     if note:
         typer.echo(note, err=True)
@@ -73,6 +75,7 @@ def backfill_command(
     wait: Wait = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """The daily unit over a range of days, with a progress bar (no emails)."""
+    from alvh.cli.process import quiet_known_tracebacks
     from alvh.pipeline import summary_lines
     from flows.backfill import run_once
 
@@ -80,7 +83,14 @@ def backfill_command(
     mode = ingest_mode(source)
     if first > last:
         raise UsageError(f"--start {first} is after --end {last}")
+    from alvh.core import calendar
+
+    if len(calendar.trading_days(first, last)) == 0:  # before Prefect starts, as --as-of is
+        raise UsageError(
+            f"--start {first} to --end {last} holds no NYSE trading day (weekend or holiday)"
+        )
     current_settings()  # a bad setting is exit 2 here, before Prefect starts
+    quiet_known_tracebacks()
     result = run_once(first, last, source=mode, reports=reports, wait_seconds=wait)
     typer.echo("\n".join(summary_lines(result)))
     raise typer.Exit(result.exit_code)

@@ -20,15 +20,34 @@ from alvh.cli.options import (
 
 
 @app.command()
-def layers(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
-    """Signals and layer states for one day, with reasons and proposed orders (stored)."""
+def layers(
+    as_of: AsOfOption = None,
+    as_json: JsonOption = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Look without storing: the warehouse is opened read-only, so no signals, "
+            "states, orders or audit rows are written and no stale order expires.",
+        ),
+    ] = False,
+) -> None:
+    """Signals and layer states for one day, with reasons and proposed orders (stored unless
+    --dry-run)."""
     from alvh.hedge.day import run_layers, save_decision
-    from alvh.store.warehouse import open_warehouse
+    from alvh.store.warehouse import connect, open_warehouse
 
     settings = current_settings()
-    with open_warehouse(settings.warehouse_path) as con:
-        decision = run_layers(con, marked_day(con, as_of), settings)
-        save_decision(con, decision)
+    if dry_run:
+        con = connect(settings.warehouse_path, read_only=True)
+        try:
+            decision = run_layers(con, marked_day(con, as_of), settings)
+        finally:
+            con.close()
+    else:
+        with open_warehouse(settings.warehouse_path) as con:
+            decision = run_layers(con, marked_day(con, as_of), settings)
+            save_decision(con, decision)
     if as_json:
         typer.echo(json.dumps(decision.as_json(), indent=2, default=str))
         return
@@ -43,7 +62,10 @@ def layers(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
         )
         if state.capped:
             typer.echo(f"     {state.cap_detail}")
-    for order_id, order in zip(decision.order_ids, decision.orders, strict=True):
+    ids = decision.order_ids or [o.order_id(decision.as_of) for o in decision.orders]
+    if dry_run:
+        typer.echo("  dry run: nothing stored")
+    for order_id, order in zip(ids, decision.orders, strict=True):
         typer.echo(
             f"  order {order_id}: {order.action} {order.quantity} {order.instrument} "
             f"{order.strike:g} {order.expiry} at {order.price:.2f} (${order.cost:,.0f})"

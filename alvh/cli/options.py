@@ -99,6 +99,7 @@ def current_settings():
     """The settings in force (env over file over defaults), loaded when a command runs; the
     method tables are checked here too, so a bad key is exit 2 before any work starts."""
     from alvh.book.costs import CostModel
+    from alvh.book.valuation import ModelParams
     from alvh.core.settings import check_method_table, load_settings
     from alvh.hedge.layers import LayerConfig
     from alvh.hedge.signals.config import SignalConfig
@@ -110,4 +111,5 @@ def current_settings():
         ("costs", CostModel),
     ):
         check_method_table(settings, table, config_type)
+    ModelParams.from_mapping(settings.model)  # [model]: an unknown key is exit 2 here too
     return settings

@@ -57,6 +57,29 @@ def environment_problem(exc: BaseException) -> EnvironmentProblem | None:
     return None
 
 
+class KnownFailureTracebacks:
+    """A logging filter that drops the traceback of a failure the CLI explains in one line
+    (our errors, a full or read-only disk, a damaged warehouse), keeping the record itself:
+    the orchestrator logs each failed task with its traceback, the user needs the one line."""
+
+    def filter(self, record) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and (isinstance(exc, AlvhError) or environment_problem(exc)):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_known_tracebacks(prefix: str = "prefect") -> None:
+    """Install `KnownFailureTracebacks` on every handler of the `prefix` loggers."""
+    import logging
+
+    names = [n for n in logging.Logger.manager.loggerDict if n.split(".")[0] == prefix]
+    for name in [prefix, *names]:
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, KnownFailureTracebacks) for f in handler.filters):
+                handler.addFilter(KnownFailureTracebacks())
+
+
 def _warehouse_path():
     from alvh.core.settings import load_settings
 

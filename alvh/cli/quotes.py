@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from alvh.cli.app import app
-from alvh.cli.options import AsOfOption, current_settings, today_in_new_york
+from alvh.cli.options import AsOfOption, JsonOption, current_settings, today_in_new_york
 
 quotes_app = typer.Typer(
     help="Real option quotes: import a day's chain, compare the model with it.",
@@ -82,3 +83,46 @@ def quotes_import(
         if len(result.messages) > 20:
             typer.echo(f"  ... and {len(result.messages) - 20} more (see rejected_rows)", err=True)
     raise typer.Exit(result.exit_code)
+
+
+@quotes_app.command("residuals")
+def quotes_residuals(
+    as_of: Annotated[str, typer.Option("--as-of", help="A day with stored quotes, YYYY-MM-DD.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Model vs market per option (7–60 days, two-sided quotes) for a day with quotes."""
+    from alvh.book.residuals import quote_residuals
+    from alvh.cli.options import parse_trading_day
+    from alvh.store.warehouse import connect
+
+    day = parse_trading_day(as_of)
+    settings = current_settings()
+    with connect(settings.warehouse_path, read_only=True) as con:
+        result = quote_residuals(con, day)
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), default=str))
+        return
+    forward = result.forward
+    typer.echo(
+        f"model vs market on {result.as_of} ({result.source}); one-month SPX parity forward "
+        f"{forward:,.2f}"
+        if forward
+        else f"model vs market on {result.as_of} ({result.source})"
+    )
+    for underlying in ("SPX", "VIX"):
+        s = result.summary[underlying]
+        if not s["n"]:
+            continue
+        typer.echo(
+            f"{underlying}: {s['n']} out-of-the-money options of {s['options']} quoted; IV error "
+            f"(model − market, vol points) median {s['median_error']:+.2f}, median |error| "
+            f"{s['median_abs_error']:.2f}, RMSE {s['rmse']:.2f}"
+        )
+        typer.echo(
+            f"  {'side':<6} {'|delta|':<8} {'tenor d':<8} {'n':>5} {'median':>7} {'RMSE':>6}"
+        )
+        for b in s["buckets"]:
+            typer.echo(
+                f"  {b['side']:<6} {b['delta']:<8} {b['tenor_days']:<8} {b['n']:>5} "
+                f"{b['median_error']:>+7.2f} {b['rmse']:>6.2f}"
+            )

@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     signals: dict[str, int | float] = Field(default_factory=dict)
     layers: dict[str, bool | int | float] = Field(default_factory=dict)
     costs: dict[str, int | float] = Field(default_factory=dict)
+    # [model] (method §2): alvh.book.valuation.ModelParams — atm_ratio, vvix_multiplier,
+    # vix_vol_default, and the sub-tables [model.skew], [model.vx], [model.vix_skew].
+    model: dict[str, Any] = Field(default_factory=dict)
 
     # Staleness: a series is flagged stale past this many trading days (by frequency).
     stale_after_trading_days_daily: int = Field(default=3, ge=0)

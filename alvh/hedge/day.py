@@ -5,6 +5,7 @@ read from the warehouse and written back for `as_of` in one transaction.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 
 import duckdb
@@ -45,7 +46,7 @@ def run_layers(
     that has just marked the day), so it is not marked a second time.
     """
     signal_config, layer_config, costs = configs(settings)
-    params = ModelParams()
+    params = ModelParams.from_mapping(settings.model)
     inputs = load_signal_inputs(con, as_of, start=as_of - timedelta(days=SIGNAL_LOOKBACK_DAYS))
     signals = compute_signals(inputs, signal_config)
     states = layer_state_history(signals, layer_config).loc[str(as_of)]
@@ -56,13 +57,25 @@ def run_layers(
     sql = read_sql_statements("engine/engine.sql")
     layer_of = dict(con.execute(sql["hedge_layers"]).fetchall())
     positions = {p.position_id: p for p in _open_calls(con, as_of)}
-    holdings = [
-        Holding(
-            positions[m.position_id], layer_of.get(m.position_id, "L1"), m.mark, m.vix_sensitivity
+    closing = dict(con.execute(sql["pending_closes"], {"as_of": as_of}).fetchall())
+    holdings = []
+    for m in marks.positions:
+        if m.kind != "vix_call":
+            continue
+        position = positions[m.position_id]
+        # Approved, unexecuted sales are pending: the rest of the position is what is held.
+        left = position.quantity - int(closing.get(m.position_id, 0))
+        if left <= 0:
+            continue
+        share = left / position.quantity
+        holdings.append(
+            Holding(
+                replace(position, quantity=left),
+                layer_of.get(m.position_id, "L1"),
+                m.mark,
+                m.vix_sensitivity * share,
+            )
         )
-        for m in marks.positions
-        if m.kind == "vix_call"
-    ]
     spent = float(con.execute(sql["spent_12m"], {"as_of": as_of}).fetchall()[0][0])
     pending = {
         layer: int(quantity)

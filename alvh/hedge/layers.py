@@ -10,6 +10,7 @@ Two halves:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -389,7 +390,12 @@ def decide(
         for h in holdings
     ]
     offer = (
-        Offer(instrument.price, instrument.forward, instrument.sensitivity, costs.fee_per_contract)
+        Offer(
+            on_tick(instrument.price, costs.tick, "buy"),  # the budget sees the order's price
+            instrument.forward,
+            instrument.sensitivity,
+            costs.fee_per_contract,
+        )
         if instrument is not None
         else None
     )
@@ -419,6 +425,15 @@ def decide(
     )
 
 
+def on_tick(price: float, tick: float, side: str) -> float:
+    """A limit price on the exchange's tick (§3.4, $0.05 for VIX options): a purchase rounds
+    up, a sale down (to one tick at least), so a purchase is never priced below the modelled
+    fill and a sale above it."""
+    steps = price / tick
+    steps = math.ceil(steps - 1e-9) if side == "buy" else math.floor(steps + 1e-9)
+    return round(max(steps, 1) * tick, 10)
+
+
 def _orders(
     plan: DayPlan,
     holdings: dict[str, Holding],
@@ -429,7 +444,7 @@ def _orders(
     orders = []
     for sale in plan.sales:
         h = holdings[sale.key]
-        fill = float(costs.vix_call_fill(h.mark, "sell")[0])
+        fill = on_tick(float(costs.vix_call_fill(h.mark, "sell")[0]), costs.tick, "sell")
         quantity = int(sale.quantity)
         proceeds = quantity * (fill * MULTIPLIER - costs.fee_per_contract)
         orders.append(
@@ -448,7 +463,8 @@ def _orders(
         )
     for purchase in plan.purchases:
         quantity = int(purchase.quantity)
-        unit = instrument.price * MULTIPLIER + costs.fee_per_contract
+        price = on_tick(instrument.price, costs.tick, "buy")
+        unit = price * MULTIPLIER + costs.fee_per_contract
         orders.append(
             ProposedOrder(
                 purchase.layer,
@@ -456,7 +472,7 @@ def _orders(
                 instrument.strike,
                 instrument.expiry,
                 quantity,
-                instrument.price,
+                price,
                 quantity * unit,
                 f"{purchase.reason} (strike {instrument.strike:g}, F {instrument.forward:.2f})",
                 group_id=purchase.group,

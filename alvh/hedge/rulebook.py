@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -102,8 +102,7 @@ class LayerConfig:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class HeldCall:
+class HeldCall(NamedTuple):
     """A VIX call held at today's close, as the rules see it."""
 
     key: Hashable  # position id (engine) or lot number (backtest)
@@ -115,8 +114,7 @@ class HeldCall:
     sensitivity: float  # dollars per +1 VIX point, whole position
 
 
-@dataclass(frozen=True)
-class Offer:
+class Offer(NamedTuple):
     """Today's call (one-month ~30-delta, §6.1): what any layer buys."""
 
     price: float  # buy fill per unit (cost model §3.4)
@@ -160,26 +158,24 @@ class Sizing:
 ENGINE_SIZING = Sizing()
 
 
-@dataclass(frozen=True)
-class Sale:
+class Sale(NamedTuple):
     key: Hashable
     layer: str  # the layer that holds the call
     quantity: float
     action: str  # "roll_sell" | "monetise"
     reason: str
     group: str | None = None
+    rule: str = "L1"  # the layer whose rule sells: L1 (roll near expiry) or L3
 
 
-@dataclass(frozen=True)
-class Purchase:
+class Purchase(NamedTuple):
     layer: str
     quantity: float
     reason: str
     group: str | None = None
 
 
-@dataclass(frozen=True)
-class LayerTarget:
+class LayerTarget(NamedTuple):
     """A layer's target for the day: contracts (L1, L3) or VIX sensitivity (L2)."""
 
     layer: str
@@ -220,7 +216,10 @@ def listing_strike_cap(previous_vix: np.ndarray | float, multiple: float) -> np.
 
 
 def _total(calls: Iterable[HeldCall]) -> float:
-    return float(sum(c.quantity for c in calls))
+    total = 0.0
+    for c in calls:
+        total += c.quantity
+    return total
 
 
 def plan_day(
@@ -270,13 +269,14 @@ def plan_day(
         purchases.append(Purchase(layer, quantity, reason, group))
         return quantity
 
-    def sell(call: HeldCall, quantity: float, action: str, reason: str, group=None) -> None:
-        sales.append(Sale(call.key, call.layer, quantity, action, reason, group))
+    def sell(call: HeldCall, quantity: float, action: str, reason: str, group=None, rule="L1"):
+        sales.append(Sale(call.key, call.layer, quantity, action, reason, group, rule))
         sold_keys.add(call.key)
 
     # L1 base protection (§6.1): roll within roll_days of expiry, top up to l1_pct · R / (100 F).
     l1_calls = [c for c in calls if c.layer in L1_FAMILY]
-    l1_target, l1_topped_up, l1_kept = 0.0, False, _total(l1_calls)
+    l1_held = _total(l1_calls)
+    l1_target, l1_topped_up, l1_kept = 0.0, False, l1_held
     if "L1" in enabled and day.l1_active:
         rolling = [c for c in l1_calls if c.days_to_expiry <= config.roll_days]
         for c in rolling:
@@ -287,7 +287,8 @@ def plan_day(
                 f"L1 roll: within {config.roll_days} days of expiry",
                 f"roll-{c.key}",
             )
-        l1_kept = _total(l1_calls) - _total(rolling) + day.pending.get("L1", 0)
+        rolled = _total(rolling)
+        l1_kept = l1_held - rolled + day.pending.get("L1", 0)
         if offer is not None and day.risk_capital > 0:
             l1_target = max(config.l1_pct * day.risk_capital / (MULTIPLIER * offer.forward), 0.0)
             if sizing.whole:
@@ -296,7 +297,7 @@ def plan_day(
                 gap = l1_target - l1_kept
                 shortfall = gap if gap > sizing.tolerance * l1_target else 0.0
             bought = buy("L1", shortfall, "L1 ACTIVE: top up to l1_pct of R")
-            l1_topped_up = bought > _total(rolling)
+            l1_topped_up = bought > rolled
             l1_kept += bought
 
     # L2's floor (§6.2): hedge VIX sensitivity = l2_offset × |condor sensitivity| (docs/engine.md:
@@ -312,13 +313,17 @@ def plan_day(
 
     # L3 convexity roll (§6.3): inside a spike window, a call worth ≥ l3_profit_multiple × its
     # cost sells l3_monetize_fraction and rolls the rest to today's call — down to the floors.
-    winners = [
-        c
-        for c in calls
-        if c.key not in sold_keys
-        and c.entry_price > 0
-        and c.mark >= config.l3_profit_multiple * c.entry_price
-    ]
+    # (A variant without L3 has no winners to look for.)
+    multiple = config.l3_profit_multiple
+    winners = (
+        [
+            c
+            for c in calls
+            if c.entry_price > 0 and c.mark >= multiple * c.entry_price and c.key not in sold_keys
+        ]
+        if "L3" in enabled
+        else []
+    )
     l3_acting = "L3" in enabled and day.l3_window and bool(winners) and offer is not None
     l3_sold, l3_note = 0.0, ""
     if l3_acting and not config.l3_monetize:
@@ -343,7 +348,7 @@ def plan_day(
                 sold = min(sold, q - max(need_rest, 0.0))
             if sizing.whole:
                 sold = float(math.floor(sold + 1e-9))
-            if sold <= (0.0 if sizing.whole else sizing.tolerance * q * 1e-3):
+            if sold <= 1e-9:
                 l3_note = "winners held: L1 / L2 need their cover"
                 continue
             rest = q - sold
@@ -355,19 +360,13 @@ def plan_day(
                 "monetise",
                 f"L3 monetise {config.l3_monetize_fraction:.0%}: worth "
                 f"{c.mark / c.entry_price:.1f}× cost in the spike",
+                rule="L3",
             )
             l3_sold += sold
             if rest > 0:
                 group = f"l3roll-{c.key}"
-                sales.append(
-                    Sale(
-                        c.key,
-                        c.layer,
-                        rest,
-                        "roll_sell",
-                        "L3 roll the rest to ~30-delta at the new F",
-                        group,
-                    )
+                sell(
+                    c, rest, "roll_sell", "L3 roll the rest to ~30-delta at the new F", group, "L3"
                 )
                 buy("L3", rest, f"L3 roll of {c.key} to today's ~30-delta call", group)
     held_winners = _total(winners)
@@ -395,7 +394,7 @@ def plan_day(
         offer.forward if offer is not None else float("nan"),
     )
     targets["L1"] = LayerTarget(
-        "L1", "L1" in enabled and day.l1_active, l1_target, _total(l1_calls), plan.bought("L1")
+        "L1", "L1" in enabled and day.l1_active, l1_target, l1_held, plan.bought("L1")
     )
     targets["L3"] = LayerTarget(
         "L3", l3_acting, held_winners - l3_sold, held_winners, plan.bought("L3"), l3_sold, l3_note

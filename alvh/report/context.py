@@ -1,8 +1,9 @@
 """The report's context: every section's numbers, assembled for the templates (issue 6).
 
 One module per section under `alvh/report/sections/` (header, summary, layers, signals,
-equity, scenarios, stress, positions, changes, notes), each taking its numbers from the module
-that owns them; `alvh/report/day.py` loads the day's stored (or computed) book and decision.
+equity, scenarios, stress, positions, model_vs_market, changes, notes), each taking its numbers
+from the module that owns them; `alvh/report/day.py` loads the day's stored (or computed)
+book and decision.
 
 Templates only lay out what this module hands them (architecture.md). Each figure carries its
 unit and the close it belongs to; every model number points to a footnote with the model's
@@ -29,6 +30,7 @@ from alvh.report.sections.changes import changes_section
 from alvh.report.sections.equity import equity_section
 from alvh.report.sections.header import header_section
 from alvh.report.sections.layers import adherence_text, layers_section
+from alvh.report.sections.model_vs_market import model_vs_market_section
 from alvh.report.sections.notes import assumptions_section, provenance_section
 from alvh.report.sections.positions import positions_section
 from alvh.report.sections.scenarios import scenarios_section
@@ -114,6 +116,7 @@ def build_context(
         "equity": equity_section(con, as_of, settings, book, fn, simulate),
         "scenarios": scenarios_section(con, as_of, book, fn),
         "positions": positions_section(book),
+        "model_vs_market": model_vs_market_section(con, as_of),
         "changes": changes_section(con, as_of, book, decision),
         "assumptions": assumptions_section(book, decision, settings),
         "provenance": provenance_section(header),

@@ -104,7 +104,7 @@ def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Setting
         day_pnl, note = stored_day_pnl(con, as_of, row)
         if day_pnl is None:
             _, _, costs = configs(settings)
-            day_pnl = mark_book(con, as_of, ModelParams(), costs).day_pnl
+            day_pnl = mark_book(con, as_of, ModelParams.from_mapping(settings.model), costs).day_pnl
             note = "recomputed by the model: the previous trading day's marks are not stored"
         return DayBook(
             as_of,
@@ -118,7 +118,7 @@ def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Setting
             float(row["vix"]),
         )
     _, _, costs = configs(settings)
-    marks = mark_book(con, as_of, ModelParams(), costs)
+    marks = mark_book(con, as_of, ModelParams.from_mapping(settings.model), costs)
     terms = {r["position_id"]: r for r in records(con, "position_terms")}
     positions = []
     for p in marks.positions:

@@ -53,3 +53,10 @@ SELECT value FROM observations
 WHERE series_id = 'VIX' AND obs_date < $as_of AND known_date <= $as_of
 ORDER BY obs_date DESC
 LIMIT 1;
+
+-- @statement pending_closes
+-- contracts in approved sales not yet executed, per position: already on their way out of the
+-- book, so the day's decision neither counts them as held nor proposes to sell them again
+SELECT position_id, sum(quantity) FROM orders
+WHERE action = 'close' AND status = 'approved' AND as_of <= $as_of AND position_id IS NOT NULL
+GROUP BY position_id;

@@ -4,7 +4,8 @@
 -- @statement compare
 -- What replacing the incoming (as_of, root) partitions does to each stored row.
 WITH incoming_rows AS (
-    SELECT * FROM incoming
+    SELECT * REPLACE (CAST(as_of AS DATE) AS as_of, CAST(expiry AS DATE) AS expiry)
+    FROM incoming
 ),
 partitions AS (
     SELECT DISTINCT as_of, root FROM incoming_rows
@@ -40,15 +41,17 @@ SELECT inserted, updated, unchanged, removed FROM final;
 -- @statement delete_partitions
 DELETE FROM option_quotes AS q
 WHERE EXISTS (
-    SELECT 1 FROM incoming AS i WHERE i.as_of = q.as_of AND i.root = q.root
+    SELECT 1
+    FROM (SELECT DISTINCT CAST(as_of AS DATE) AS as_of, root FROM incoming) AS i
+    WHERE i.as_of = q.as_of AND i.root = q.root
 );
 
 -- @statement insert
 INSERT INTO option_quotes
     (as_of, root, expiry, strike, option_type, bid, ask, underlying, zero_bid, quote_time,
      timing, source_file, import_id)
-SELECT as_of, root, expiry, strike, option_type, bid, ask, underlying, zero_bid, quote_time,
-       $timing, $source_file, $import_id
+SELECT CAST(as_of AS DATE), root, CAST(expiry AS DATE), strike, option_type, bid, ask,
+       underlying, zero_bid, quote_time, $timing, $source_file, $import_id
 FROM incoming;
 
 -- @statement record_import

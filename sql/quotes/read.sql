@@ -22,3 +22,30 @@ SELECT as_of, count(*) AS quotes, string_agg(DISTINCT root, ',' ORDER BY root) A
 FROM option_quotes
 GROUP BY as_of
 ORDER BY as_of;
+
+-- @statement leg_quotes
+-- Two-sided quotes of the given legs (`wanted`: leg, roots in order of preference, expiry,
+-- strike, option_type) on one day: the first root that quotes each leg.
+WITH wanted_legs AS (
+    SELECT * FROM wanted
+),
+candidates AS (
+    SELECT w.leg, w.preference, q.root, q.bid, q.ask
+    FROM wanted_legs AS w
+    JOIN option_quotes AS q
+      ON q.as_of = $as_of AND q.root = w.root AND q.expiry = CAST(w.expiry AS DATE)
+     AND q.strike = w.strike AND q.option_type = w.option_type
+    WHERE q.bid > 0 AND q.ask >= q.bid
+),
+final AS (
+    SELECT leg, root, bid, ask
+    FROM candidates
+    QUALIFY row_number() OVER (PARTITION BY leg ORDER BY preference) = 1
+)
+SELECT * FROM final;
+
+-- @statement has_quotes
+SELECT count(*) FROM duckdb_tables() WHERE table_name = 'option_quotes';
+
+-- @statement count_day
+SELECT count(*) FROM option_quotes WHERE as_of = $as_of;

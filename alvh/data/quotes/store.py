@@ -2,8 +2,9 @@
 
 One transaction per import: the (as_of, root) partitions the file holds are replaced, its
 quarantined rows go to `rejected_rows` and its record to `quote_imports`; an error anywhere
-leaves the warehouse as it was. Importing the same file again rewrites the same rows and
-reports them unchanged.
+leaves the warehouse as it was. Importing the same file again finds every row unchanged and
+leaves them as the first import wrote them (it is still recorded, as an import that changed
+nothing).
 """
 
 from __future__ import annotations
@@ -62,9 +63,11 @@ def store_quotes(
     good = checked.good
     incoming = pd.DataFrame(
         {
-            "as_of": good["as_of"].dt.date,
+            # datetime64 days: DuckDB reads them as timestamps without a Python object per row
+            # (sql/quotes/import.sql casts them to DATE).
+            "as_of": good["as_of"],
             "root": good["root"],
-            "expiry": good["expiry"].dt.date,
+            "expiry": good["expiry"],
             "strike": good["strike"],
             "option_type": good["type"],
             "bid": good["bid"],
@@ -74,16 +77,19 @@ def store_quotes(
             "quote_time": good["quote_time"],
         }
     )
-    days = sorted(set(incoming["as_of"]))
+    days = sorted(d.date() for d in incoming["as_of"].unique())
     with transaction(con):
         con.register("incoming", incoming)
         try:
-            inserted, updated, unchanged, removed = con.execute(sql["compare"]).fetchone()
-            con.execute(sql["delete_partitions"])
-            con.execute(
-                sql["insert"],
-                {"timing": timing, "source_file": quotes.origin, "import_id": import_id},
-            )
+            inserted, updated, unchanged, removed = con.execute(sql["compare"]).fetchall()[0]
+            # Stored exactly as the file has them: the rows stay those of the import that wrote
+            # them, and rewriting them (index and all) would change nothing.
+            if inserted or updated or removed:
+                con.execute(sql["delete_partitions"])
+                con.execute(
+                    sql["insert"],
+                    {"timing": timing, "source_file": quotes.origin, "import_id": import_id},
+                )
         finally:
             con.unregister("incoming")
         duration = time.perf_counter() - started

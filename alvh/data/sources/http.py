@@ -25,8 +25,12 @@ HTML/XML/JSON page, empty); the Cboe and FRED readers do the rest.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import http.client
 import io
+import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -70,8 +74,10 @@ def fetch_text(
             "Accept": "text/csv, text/plain;q=0.9, */*;q=0.1",
         },
     )
+    watch = _TransferWatch(transfer_seconds)
+    opener = urllib.request.build_opener(_WatchedHTTPHandler(watch), _WatchedHTTPSHandler(watch))
     try:
-        with urllib.request.urlopen(request, timeout=min(timeout, transfer_seconds)) as response:
+        with watch, opener.open(request, timeout=min(timeout, transfer_seconds)) as response:
             status = getattr(response, "status", None)
             if status is not None and status != 200:
                 raise SourceUnavailable(url, f"HTTP {status} {response.reason}".rstrip())
@@ -80,15 +86,12 @@ def fetch_text(
     except urllib.error.HTTPError as exc:
         exc.close()
         raise SourceUnavailable(url, f"HTTP {exc.code} {exc.reason}".rstrip()) from exc
-    except urllib.error.URLError as exc:
-        raise SourceUnavailable(url, _describe(exc.reason)) from exc
-    except http.client.IncompleteRead as exc:
-        reason = f"truncated body: {len(exc.partial)} bytes received"
-        if exc.expected is not None:
-            reason += f", {exc.expected} more expected"
-        raise BadFile(url, "truncated", reason) from exc
-    except (http.client.HTTPException, OSError) as exc:
-        raise SourceUnavailable(url, _describe(exc)) from exc
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+        if not watch.fired:
+            raise _classified(url, exc) from exc
+        raise SourceUnavailable(
+            url, f"the transfer took longer than {transfer_seconds:g} s (cut off)"
+        ) from exc
 
     _check_length(url, body, headers)
     body = _decode_content(url, body, headers.get("Content-Encoding"), max_bytes)
@@ -99,6 +102,84 @@ def fetch_text(
         raise BadFile(
             url, "not_csv", f"the body is not UTF-8 text (bad byte at offset {exc.start})"
         ) from exc
+
+
+def _classified(url: str, exc: Exception) -> SourceUnavailable | BadFile:
+    """A failed transfer as `SourceUnavailable` (nothing usable) or `BadFile` (cut short)."""
+    if isinstance(exc, urllib.error.URLError):
+        return SourceUnavailable(url, _describe(exc.reason))
+    if isinstance(exc, http.client.IncompleteRead):
+        reason = f"truncated body: {len(exc.partial)} bytes received"
+        if exc.expected is not None:
+            reason += f", {exc.expected} more expected"
+        return BadFile(url, "truncated", reason)
+    return SourceUnavailable(url, _describe(exc))
+
+
+class _TransferWatch:
+    """Shuts the transfer's socket when `seconds` have passed, whatever it is waiting for
+    (headers sent a byte at a time included); a context manager around the transfer."""
+
+    def __init__(self, seconds: float):
+        self.fired = False
+        self._sock: socket.socket | None = None
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+
+    def attach(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    def _cut(self) -> None:
+        self.fired = True
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> _TransferWatch:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._timer.cancel()
+
+
+class _WatchedConnection:
+    """An HTTP(S) connection that hands its socket to the transfer's watch once connected."""
+
+    def __init__(self, *args, watch: _TransferWatch, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._watch = watch
+
+    def connect(self) -> None:
+        super().connect()
+        self._watch.attach(self.sock)
+
+
+class _WatchedHTTPConnection(_WatchedConnection, http.client.HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedConnection, http.client.HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, watch: _TransferWatch):
+        super().__init__()
+        self._watch = watch
+
+    def http_open(self, req):
+        return self.do_open(functools.partial(_WatchedHTTPConnection, watch=self._watch), req)
+
+
+class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, watch: _TransferWatch):
+        super().__init__()
+        self._watch = watch
+
+    def https_open(self, req):
+        connection = functools.partial(_WatchedHTTPSConnection, watch=self._watch)
+        return self.do_open(connection, req, context=self._context)
 
 
 def _read_body(

@@ -10,7 +10,7 @@ from alvh.core.settings import Settings
 from alvh.hedge.signals import TITLES
 from alvh.report.day import DayDecision, Footnotes, records
 from alvh.report.formatting import money, number, percent
-from alvh.report.sections.signals import signal_value_text
+from alvh.report.sections.signals import decided_signal_config, signal_value_text
 
 LAYER_TITLES = {"L1": "Base protection", "L2": "Acceleration", "L3": "Convexity roll"}
 LAYER_SECTIONS = {"L1": "§6.1", "L2": "§6.2", "L3": "§6.3"}
@@ -57,6 +57,7 @@ def order_view(o: Mapping[str, Any], required: int, today: date) -> dict[str, An
 
 def layers_section(decision: DayDecision, settings: Settings, fn: Footnotes) -> dict:
     required = settings.approvals_required
+    signal_config = decided_signal_config(decision, settings)
     strip = []
     for name in ("L1", "L2", "L3"):
         state = decision.layers.get(name)
@@ -73,7 +74,7 @@ def layers_section(decision: DayDecision, settings: Settings, fn: Footnotes) -> 
         signals = []
         for sig in LAYER_SIGNALS[name]:
             reading = decision.signals.get(sig, {})
-            value_text, rule = signal_value_text(sig, reading)
+            value_text, rule = signal_value_text(sig, reading, signal_config)
             signals.append(
                 {
                     "name": sig,
