@@ -10,7 +10,13 @@ import typer
 
 from alvh.cli.app import app, orders_app
 from alvh.cli.approvers import read_private_key
-from alvh.cli.options import AsOfOption, JsonOption, current_settings, marked_day, today_in_new_york
+from alvh.cli.options import (
+    AsOfOption,
+    JsonOption,
+    current_settings,
+    marked_day,
+    optional_day,
+)
 
 
 @app.command()
@@ -160,13 +166,16 @@ def orders_verify(
 def orders_execute(
     order_id: Annotated[str, typer.Argument(help="An approved order's id.")],
     price: Annotated[float, typer.Option("--price", help="Fill price per unit, index points.")],
+    on: Annotated[
+        str | None,
+        typer.Option("--date", help="The fill's trading day (default: the order's as-of day)."),
+    ] = None,
     force: Annotated[
         bool,
         typer.Option("--force", help="Record a fill far from the order's limit price (audited)."),
     ] = False,
 ) -> None:
     """Record an approved order's fill; the book and the cash account change accordingly."""
-    from alvh.core import calendar
     from alvh.hedge.day import configs
     from alvh.hedge.orders import execute
     from alvh.store.warehouse import open_warehouse
@@ -177,7 +186,7 @@ def orders_execute(
             con,
             order_id,
             price,
-            calendar.latest_trading_day(today_in_new_york()),
+            optional_day(on, "--date"),
             configs(settings)[2],
             settings=settings,
             force=force,
