@@ -65,11 +65,8 @@ def layers(
     ids = decision.order_ids or [o.order_id(decision.as_of) for o in decision.orders]
     if dry_run:
         typer.echo("  dry run: nothing stored")
-    for order_id, order in zip(ids, decision.orders, strict=True):
-        typer.echo(
-            f"  order {order_id}: {order.action} {order.quantity} {order.instrument} "
-            f"{order.strike:g} {order.expiry} at {order.price:.2f} (${order.cost:,.0f})"
-        )
+    for line in order_lines(ids, decision.orders):
+        typer.echo(f"  {line}")
     if not decision.orders:
         typer.echo("  no orders proposed")
 
@@ -192,3 +189,39 @@ def orders_execute(
             force=force,
         )
     typer.echo(f"order {order_id} executed: {summary}")
+
+
+def _leg_text(order) -> str:
+    verb = "buy" if order.action == "open" else "sell"
+    return f"{verb} {order.quantity} {order.instrument} {order.strike:g} {order.expiry}"
+
+
+def order_lines(ids, orders) -> list[str]:
+    """One line per order; a roll (a close and an open sharing a `group_id`, method §6.3) as
+    one spread with both legs and its net price, as a desk would enter it."""
+    groups: dict[str, list[int]] = {}
+    for i, order in enumerate(orders):
+        if order.group_id:
+            groups.setdefault(order.group_id, []).append(i)
+    lines, done = [], set()
+    for i, (order_id, order) in enumerate(zip(ids, orders, strict=True)):
+        if i in done:
+            continue
+        members = groups.get(order.group_id or "", [])
+        actions = {orders[j].action for j in members}
+        if len(members) == 2 and actions == {"open", "close"}:
+            close, open_ = sorted(members, key=lambda j: orders[j].action != "close")
+            net = orders[open_].price - orders[close].price
+            cost = orders[open_].cost + orders[close].cost
+            lines.append(
+                f"roll {order.layer} ({ids[close]} + {ids[open_]}): {_leg_text(orders[close])} "
+                f"/ {_leg_text(orders[open_])}, net {'debit' if net >= 0 else 'credit'} "
+                f"{abs(net):.2f} (${cost:,.0f})"
+            )
+            done.update(members)
+            continue
+        lines.append(
+            f"order {order_id}: {order.action} {order.quantity} {order.instrument} "
+            f"{order.strike:g} {order.expiry} at {order.price:.2f} (${order.cost:,.0f})"
+        )
+    return lines

@@ -120,23 +120,27 @@ def record_proposals(
     return ids
 
 
-def expire_unapproved(con: duckdb.DuckDBPyConnection, as_of: date) -> list[str]:
-    """Expire orders proposed before `as_of` that nobody approved (caller's transaction)."""
+def expire_unexecuted(con: duckdb.DuckDBPyConnection, as_of: date) -> list[str]:
+    """Expire orders of days before `as_of` not executed on their day (caller's transaction).
+
+    An order is priced for the close it was proposed at, so approved or not it does not carry
+    over to a later day: the run of `as_of` proposes afresh, and executing an expired order is
+    refused (exit 2).
+    """
     sql = _sql()
-    stale = [r[0] for r in con.execute(sql["unapproved_before"], {"as_of": as_of}).fetchall()]
-    for order_id in stale:
+    stale = con.execute(sql["unexecuted_before"], {"as_of": as_of}).fetchall()
+    for order_id, status in stale:
         con.execute(
             sql["set_status"],
             {"order_id": order_id, "status": "expired", "decided_at": datetime.now()},
         )
-        audit.append(
-            con,
-            "order_expired",
-            {"reason": f"not approved before the run of {as_of}"},
-            as_of=as_of,
-            subject=order_id,
+        reason = (
+            f"approved but not executed on its day (before the run of {as_of})"
+            if status == "approved"
+            else f"not approved before the run of {as_of}"
         )
-    return stale
+        audit.append(con, "order_expired", {"reason": reason}, as_of=as_of, subject=order_id)
+    return [order_id for order_id, _ in stale]
 
 
 def list_orders(con: duckdb.DuckDBPyConnection, status: str | None = None) -> pd.DataFrame:
