@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import csv
 from datetime import date
-from pathlib import Path
 
 from alvh.book.costs import CostModel
-from alvh.book.positions import BOOK_COLUMNS, Position
+from alvh.book.positions import BOOK_COLUMNS, Position, sample_book_path
 from alvh.book.valuation import ModelParams, build_legs, leg_greeks
 from alvh.core.settings import load_settings
 from alvh.data.market_day import load_market
@@ -67,7 +66,7 @@ def main() -> None:
         row = {c: getattr(position, c) for c in BOOK_COLUMNS}
         row["entry_price"] = price
         rows.append({k: ("" if v is None else v) for k, v in row.items()})
-    target = Path(__file__).resolve().parents[1] / "alvh" / "data" / "sample_book.csv"
+    target = sample_book_path()
     with target.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=BOOK_COLUMNS)
         writer.writeheader()

@@ -643,7 +643,8 @@ def _content(path: Path) -> dict[str, tuple]:
                 n
                 for n in names
                 if not (n.endswith("_at") or n in ("ingest_run_id", "import_id"))
-                and (table, n) != ("positions", "source")  # the file's path: each home's own
+                # the file's path: each home's own
+                and (table, n) not in (("positions", "source"), ("book_trades", "source"))
             ]
             listed = ", ".join(f'"{n}"' for n in kept)
             content[table] = con.execute(

@@ -95,9 +95,15 @@ def test_marks_obey_the_book_identities(sample):
             pnl_at_fill = (mark.mark - fill) * 100 * mark.quantity
         assert -0.5 * 100 * mark.quantity < pnl_at_fill < 0
     totals = marks.totals
+    # risk capital is the condor sleeve's max loss; a VIX call's max loss is its premium
     assert totals["risk_capital"] == pytest.approx(
-        sum(m.max_loss for m in marks.positions if m.max_loss)
+        sum(m.max_loss for m in marks.positions if m.sleeve == "condor")
     )
+    for mark in marks.positions:
+        if mark.kind == "vix_call":
+            assert mark.max_loss == pytest.approx(
+                positions[mark.position_id].entry_price * 100 * mark.quantity
+            )
     assert totals["value"] == pytest.approx(
         totals["cash"] + totals["condor_value"] + totals["hedge_value"]
     )

@@ -14,7 +14,7 @@ from alvh.hedge.orders import (
     ProposedOrder,
     approve,
     execute,
-    expire_unapproved,
+    expire_unexecuted,
     list_orders,
     record_proposals,
 )
@@ -95,11 +95,30 @@ def test_unapproved_orders_cannot_execute_and_expire_at_the_next_run(con, two_of
     with pytest.raises(UsageError, match="only approved orders"):
         execute(con, order_id, 1.0, date(2026, 8, 24), settings=two_of_three)
     with transaction(con):
-        expired = expire_unapproved(con, date(2026, 8, 24))
+        expired = expire_unexecuted(con, date(2026, 8, 24))
     assert expired == [order_id]
     assert list_orders(con, "expired")["order_id"].tolist() == [order_id]
     with pytest.raises(UsageError, match="expired"):
         approve(con, order_id, "carol", two_of_three)
+
+
+def test_an_approved_order_not_executed_on_its_day_expires_and_cannot_execute(con, two_of_three):
+    """An order is priced for its own close: approved but not filled that day, the next run
+    expires it (issue 12), and a later execute is a usage error naming it expired."""
+    (order_id,) = _propose(con)
+    approve(con, order_id, "alice", two_of_three)
+    assert approve(con, order_id, "carol", two_of_three) == "approved"
+    with transaction(con):
+        assert expire_unexecuted(con, AS_OF) == []  # its own day's run keeps it
+        assert expire_unexecuted(con, date(2026, 8, 24)) == [order_id]
+    with pytest.raises(UsageError, match="is expired") as refused:
+        execute(con, order_id, 1.05, AS_OF, settings=two_of_three)
+    assert refused.value.exit_code == 2
+    assert open_positions(con, date(2026, 8, 24)) == []
+    reason = con.execute(
+        "SELECT details FROM audit_log WHERE event = 'order_expired' AND subject = ?", [order_id]
+    ).fetchone()[0]
+    assert "approved but not executed on its day" in reason
 
 
 def test_rerunning_a_day_keeps_decisions_and_replaces_untouched_proposals(con, two_of_three):

@@ -194,7 +194,7 @@ def test_the_html_is_self_contained(rendered):
     _, html = rendered
     assert not re.search(r"""(src|href)\s*=\s*["'](https?:|//|file:)""", html)
     assert "@import" not in html and "url(http" not in html
-    assert html.count("<svg") == 7  # six sparklines and the equity chart, inline
+    assert html.count("<svg") == 8  # six sparklines, the equity chart, the risk graph, inline
 
 
 def test_stored_rows_are_what_the_report_shows(home, rendered):

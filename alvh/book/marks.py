@@ -15,18 +15,20 @@ the delta the scenario grid and the break-evens imply, and the one to hedge with
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from alvh.book.costs import CostModel
+from alvh.book.legs import Position
 from alvh.book.market_quotes import MarketLegs, market_legs
-from alvh.book.positions import Position, open_positions
+from alvh.book.positions import open_positions, positions_by_id
 from alvh.book.scenarios import model_leg_deltas, vix_response_fit
 from alvh.book.valuation import Legs, ModelParams, build_legs, leg_greeks, price_legs
 from alvh.core import calendar
@@ -58,15 +60,27 @@ class PositionMark:
     theta: float
     vix_sensitivity: float
     max_loss: float | None
-    breakevens: tuple[float, float] | None
+    breakevens: tuple[float, ...] | None
     model_delta: float  # $ per SPX point under the §4.4 dynamics (see the module docstring)
     mark_source: str = "model"  # market | model | mixed: what its legs were marked at
     model_mark: float | None = None  # the model's mark, beside a market one
+    sleeve: str = "condor"  # SPX legs: condor sleeve; VIX legs: hedge sleeve
+    risk: str = "defined"  # "undefined": the loss is unbounded, max_loss is None
+    legs: tuple[str, ...] = ()  # '−1 SPX 2026-09-18 7250 P' per leg, per position unit
+
+    def breakeven_bounds(self) -> tuple[float | None, float | None]:
+        """(lowest, highest) break-even; a structure with one has (it, None)."""
+        if not self.breakevens:
+            return None, None
+        if len(self.breakevens) == 1:
+            return self.breakevens[0], None
+        return self.breakevens[0], self.breakevens[-1]
 
     def as_json(self) -> dict[str, object]:
         out = asdict(self)
         out["expiry"] = self.expiry.isoformat()
         out["breakevens"] = list(self.breakevens) if self.breakevens else None
+        out["legs"] = list(self.legs)
         del out["vix_sensitivity"]
         return out
 
@@ -89,6 +103,28 @@ class BookMarks:
             "totals": self.totals,
             "day_pnl": self.day_pnl,
         }
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """Trades supposed done on top of the stored book, never written (a report's what-if):
+    positions opened, units closed per position id, and the dollars they move."""
+
+    opened: tuple[Position, ...] = ()
+    closed: dict[str, int] = field(default_factory=dict)
+    cash: float = 0.0
+    pending_premium_done: float = 0.0  # pending order premium these trades settle
+
+
+def _apply(positions: list[Position], what_if: WhatIf | None) -> list[Position]:
+    if what_if is None:
+        return positions
+    out = []
+    for p in positions:
+        left = p.quantity - what_if.closed.get(p.position_id, 0)
+        if left > 0:
+            out.append(dataclasses.replace(p, quantity=left))
+    return out + list(what_if.opened)
 
 
 def _dollar_greeks(legs: Legs, greeks, index: np.ndarray) -> dict[str, float]:
@@ -139,40 +175,59 @@ def cash_balance(
     return balance, balance - float(amounts.sum())
 
 
-def pending_settlements(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
-    """Cash from positions that expired by `as_of` and are not yet settled in the ledger.
+def _settlement_level(row: dict, root: str) -> float | None:
+    """Method §7's proxy: SPX (AM) at the expiry day's open, SPXW (PM) at its close, VIX at the
+    VIX open; the close where no open exists; None while the day is not in the warehouse."""
 
-    SPX options settle on the expiry day's open (AM settlement proxy), VIX options on the VIX
-    open of their expiry day, the close where no open exists (method §7).
-    """
+    def first(*values):
+        found = [v for v in values if v is not None and not pd.isna(v)]
+        return float(found[0]) if found else None
+
+    if root == "SPX":
+        return first(row["spx_open"], row["spx_close"])
+    if root == "SPXW":
+        return first(row["spx_close"])
+    return first(row["vix_open"], row["vix_close"])
+
+
+def pending_settlements(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
+    """Cash from positions that expired by `as_of` and are not yet settled in the ledger: the
+    legs' intrinsic value at the settlement level, for the quantity still open."""
     rows = con.execute(read_sql_statements("book/marks.sql")["unsettled"], {"as_of": as_of}).df()
     records = []
-    for row in rows.dropna(subset=["settle"]).to_dict("records"):
+    terms = positions_by_id(con, rows["position_id"].tolist()) if len(rows) else {}
+    for row in rows.to_dict("records"):
+        position = terms[row["position_id"]]
+        settle = _settlement_level(row, position.root)
+        if settle is None:
+            continue
         expiry = pd.Timestamp(row["expiry"]).date()
-        settle = float(row["settle"])
         quantity = int(row["open_quantity"])
-        if row["kind"] == "iron_condor":
-            intrinsic = (
-                max(row["put_short"] - settle, 0)
-                - max(row["put_long"] - settle, 0)
-                + max(settle - row["call_short"], 0)
-                - max(settle - row["call_long"], 0)
-            )
-            amount = -intrinsic * MULTIPLIER * quantity
-        else:
-            amount = max(settle - row["strike"], 0) * MULTIPLIER * quantity
+        value = sum(leg.payoff(settle) for leg in position.legs)
         records.append(
             {
                 "entry_id": f"settlement:{row['position_id']}",
                 "entry_date": expiry,
-                "amount": amount,
+                "amount": value * MULTIPLIER * quantity,
                 "kind": "settlement",
                 "position_id": row["position_id"],
                 "note": f"expired {expiry}: settled at {settle:.2f} × {quantity}",
+                "quantity": quantity,
+                "price": value if position.entry_side == "debit" else -value,
             }
         )
     return pd.DataFrame(
-        records, columns=["entry_id", "entry_date", "amount", "kind", "position_id", "note"]
+        records,
+        columns=[
+            "entry_id",
+            "entry_date",
+            "amount",
+            "kind",
+            "position_id",
+            "note",
+            "quantity",
+            "price",
+        ],
     )
 
 
@@ -184,6 +239,7 @@ def mark_book(
     with_day_pnl: bool = True,
     vix_response: VixResponse | None = None,
     with_model_delta: bool = True,
+    what_if: WhatIf | None = None,
     previous: BookMarks | None = None,
     snapshot: MarketSnapshot | None = None,
     rate_history: Callable[[date, date], history.KnownPanel] | None = None,
@@ -192,9 +248,10 @@ def mark_book(
 
     `vix_response` is the §2.4 fit behind the model delta; by default fitted on the history
     known at `as_of`. Without `with_model_delta` the model deltas are NaN (the day-before marks
-    behind the day P&L need only values, and the fit costs ~70 ms). `previous`: the book's
-    marks of the session before (a backfill has just made them), used for the day P&L instead
-    of marking that day again. `snapshot`: `as_of`'s market as `load_market` reads it, from a
+    behind the day P&L need only values, and the fit costs ~70 ms). `what_if` marks the book as
+    if those trades were done (nothing is written; no day P&L). `previous`: the book's marks of
+    the session before (a backfill has just made them), used for the day P&L instead of
+    marking that day again. `snapshot`: `as_of`'s market as `load_market` reads it, from a
     panel read once for a range of days; `rate_history`: `cash_balance`'s `rates`.
     """
     params = params or ModelParams()
@@ -203,7 +260,7 @@ def mark_book(
         snapshot = load_market(con, as_of)
     elif snapshot.as_of != as_of:
         raise ValueError(f"market of {snapshot.as_of} passed to the marks of {as_of}")
-    positions = open_positions(con, as_of)
+    positions = _apply(open_positions(con, as_of), what_if)
     legs = build_legs(positions)
     # Legs quoted that day are marked at market (alvh.book.market_quotes); the VIX ±1 bumps
     # and the model delta stay the model's: they are its dynamics, not a price.
@@ -221,8 +278,11 @@ def mark_book(
 
     settlements = pending_settlements(con, as_of)
     cash, interest = cash_balance(con, as_of, settlements, rates=rate_history)
-    condor = [m for m in marks if m.kind == "iron_condor"]
-    hedge = [m for m in marks if m.kind == "vix_call"]
+    settled = 0.0
+    if what_if is not None:
+        cash, settled, with_day_pnl = cash + what_if.cash, what_if.pending_premium_done, False
+    condor = [m for m in marks if m.sleeve == "condor"]
+    hedge = [m for m in marks if m.sleeve == "hedge"]
     condor_sensitivity = sum(m.vix_sensitivity for m in condor)
     hedge_sensitivity = sum(m.vix_sensitivity for m in hedge)
     condor_idx = np.flatnonzero(legs.is_spx)
@@ -237,12 +297,13 @@ def mark_book(
             hedge_sensitivity / abs(condor_sensitivity) if condor_sensitivity else None
         ),
         "liquidity_ratio": _liquidity_ratio(
-            con, as_of, cash, hedge, condor, greeks, legs, costs, market
+            con, as_of, cash, hedge, condor, greeks, legs, costs, market, settled
         ),
         "cash": cash,
         "cash_interest": interest,
         "condor_value": sum(m.value for m in condor),
         "hedge_value": sum(m.value for m in hedge),
+        "undefined_risk_positions": [m.position_id for m in marks if m.risk == "undefined"],
     }
     totals["theta"] += sum(m.theta for m in hedge)  # theta is dollars per day for every leg
     day_pnl = (
@@ -276,31 +337,29 @@ def _position_mark(
     model_delta: np.ndarray,
     market: MarketLegs,
 ) -> PositionMark:
+    """One position's mark: `mark` per unit as a desk quotes it (what it costs to close a
+    position opened for a credit, what one opened for a debit is worth), value and P&L in
+    dollars, P&L against the entry premium."""
     mine = np.flatnonzero(legs.position == index)
     units = legs.units[mine]
     scale = units * legs.quantity[mine] * MULTIPLIER
-    mark = float((units * greeks.greeks.price[mine]).sum())
-    model_mark = float((units * market.model_price[mine]).sum())
+    worth = float((units * greeks.greeks.price[mine]).sum())  # per unit, + an asset
+    model_worth = float((units * market.model_price[mine]).sum())
     sources = set(market.source[mine])
     source = sources.pop() if len(sources) == 1 else "mixed"
     q = position.quantity
     dollars = _dollar_greeks(legs, greeks.greeks, mine)
     up, down = (bumped[:, mine] * units).sum(axis=1)
-    if position.is_condor:
-        mark, value = -mark, mark * MULTIPLIER * q  # cost to close one condor; a liability
-        model_mark = -model_mark
-        pnl = (position.entry_price - mark) * MULTIPLIER * q
-    else:
-        value = mark * MULTIPLIER * q
-        pnl = (mark - position.entry_price) * MULTIPLIER * q
+    side = 1.0 if position.entry_side == "debit" else -1.0
+    mark, model_mark = side * worth, side * model_worth
     return PositionMark(
         position.position_id,
         position.kind,
         q,
         position.expiry,
         mark,
-        value,
-        pnl,
+        worth * MULTIPLIER * q,
+        (worth - position.net_debit) * MULTIPLIER * q,
         dollars["delta"],
         dollars["gamma"],
         dollars["vega"],
@@ -311,11 +370,17 @@ def _position_mark(
         float((model_delta[mine] * scale).sum()),
         source,
         model_mark,
+        position.sleeve,
+        position.risk,
+        tuple(
+            f"{leg.units:+d} {leg.root} {leg.expiry} {leg.strike:g} {leg.option_type}"
+            for leg in position.legs
+        ),
     )
 
 
 def _liquidity_ratio(
-    con, as_of, cash, hedge, condor, greeks, legs, costs, market: MarketLegs
+    con, as_of, cash, hedge, condor, greeks, legs, costs, market: MarketLegs, settled: float = 0.0
 ) -> float | None:
     """§4.6: (cash + liquidation value of hedges) / (near-term condor max loss + pending hedge
     premium); None when nothing is owed (the ratio is unbounded). A quoted hedge liquidates at
@@ -323,10 +388,17 @@ def _liquidity_ratio(
     vix_idx = np.flatnonzero(~legs.is_spx)
     liquidation = 0.0
     if len(vix_idx):
-        bid_side, _ = costs.vix_call_fill(greeks.greeks.price[vix_idx], "sell")
+        # a long leg is sold at the bid side (its quoted bid where there is one), a short one
+        # bought back at the ask side; a structure worth less than nothing counts as nothing
+        price = greeks.greeks.price[vix_idx]
+        sold, _ = costs.vix_call_fill(price, "sell")
         quoted = np.isfinite(market.bid[vix_idx])
-        bid_side = np.where(quoted, market.bid[vix_idx], bid_side)
-        liquidation = float((bid_side * legs.quantity[vix_idx] * MULTIPLIER).sum())
+        sold = np.where(quoted, market.bid[vix_idx], sold)
+        bought, _ = costs.vix_call_fill(price, "buy")
+        units = legs.units[vix_idx]
+        dollars = np.where(units > 0, sold, bought) * units * legs.quantity[vix_idx] * MULTIPLIER
+        per_position = pd.Series(dollars).groupby(legs.position[vix_idx]).sum()
+        liquidation = float(per_position.clip(lower=0.0).sum())
     horizon = np.datetime64(as_of, "D") + np.timedelta64(NEAR_TERM_DAYS, "D")
     near = sum(m.max_loss or 0.0 for m in condor if np.datetime64(m.expiry, "D") <= horizon)
     pending = (
@@ -335,7 +407,7 @@ def _liquidity_ratio(
         ).fetchall()[0][0]
         or 0.0
     )
-    owed = near + float(pending)
+    owed = near + max(float(pending) - settled, 0.0)
     return (cash + liquidation) / owed if owed > 0 else None
 
 
@@ -361,9 +433,9 @@ def _day_pnl(
     )
     pending = settlements[pd.to_datetime(settlements["entry_date"]) > pd.Timestamp(previous)]
     if len(pending):
-        kinds = dict(con.execute("SELECT position_id, kind FROM positions").fetchall())
+        sleeves = dict(con.execute(read_sql_statements("book/marks.sql")["sleeves"]).fetchall())
         for row in pending.itertuples():
-            sleeve = "condor" if kinds.get(row.position_id) == "iron_condor" else "hedge"
+            sleeve = sleeves.get(row.position_id, "hedge")
             flows[sleeve] = flows.get(sleeve, 0.0) + float(row.amount)
     return sleeve_pnl(totals, before.totals, flows)
 
@@ -404,8 +476,10 @@ def position_rows(marks: BookMarks) -> pd.DataFrame:
     rows = []
     for m in marks.positions:
         row = asdict(m)
-        low_high = row.pop("breakevens") or (None, None)
-        rows.append({**row, "breakeven_low": low_high[0], "breakeven_high": low_high[1]})
+        for key in ("breakevens", "sleeve", "risk", "legs"):
+            del row[key]
+        low, high = m.breakeven_bounds()
+        rows.append({**row, "breakeven_low": low, "breakeven_high": high})
     return pd.DataFrame(rows)
 
 
@@ -450,8 +524,9 @@ def save_marks(con: duckdb.DuckDBPyConnection, marks: BookMarks) -> dict[str, in
         for name in ("delete_legs", "delete_positions", "delete_book"):
             con.execute(sql[name], params)
         if len(settlements):
-            con.register("settlements", settlements)
+            con.register("settlements", settlements.assign(recorded_at=datetime.now()))
             con.execute(sql["insert_settlements"])
+            con.execute(sql["insert_settlement_trades"])
             con.unregister("settlements")
         if len(marks.legs):
             con.register("legs", marks.legs.assign(as_of=marks.as_of))

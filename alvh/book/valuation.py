@@ -1,6 +1,6 @@
 """Full revaluation of the book's option legs, today or under a shock (method §2, §4.1, §4.4).
 
-The book becomes a table of legs (each SPX condor four legs, each VIX call one), and one
+The book becomes a table of legs (every leg of every position, SPX or VIX), and one
 vectorised pass prices every leg under every scenario: an SPX return, a VIX shift in points and
 a horizon in calendar days. Nothing is approximated by greeks: scenarios reprice.
 
@@ -31,12 +31,6 @@ from alvh.model import market as mm
 from alvh.model.pricing import Greeks, black76_greeks, black76_price, bsm_greeks, bsm_price
 
 DAYS = mm.DAYS_PER_YEAR
-CONDOR_LEGS = (
-    ("long put", "put_long", False, 1.0),
-    ("short put", "put_short", False, -1.0),
-    ("short call", "call_short", True, -1.0),
-    ("long call", "call_long", True, 1.0),
-)
 VIX_FLOOR = 1.0  # a shifted VIX never goes below one point
 
 
@@ -107,15 +101,12 @@ class Legs:
 
 
 def build_legs(positions: list[Position]) -> Legs:
-    rows = []
-    for index, p in enumerate(positions):
-        if p.is_condor:
-            for name, attr, is_call, units in CONDOR_LEGS:
-                rows.append(
-                    (index, name, True, is_call, getattr(p, attr), p.expiry, units, p.quantity)
-                )
-        else:
-            rows.append((index, "VIX call", False, True, p.strike, p.expiry, 1.0, p.quantity))
+    """Every option leg of the positions, in order (method §4.1: each leg is priced)."""
+    rows = [
+        (index, leg.label(), leg.is_spx, leg.is_call, leg.strike, leg.expiry, leg.units, p.quantity)
+        for index, p in enumerate(positions)
+        for leg in p.legs
+    ]
     if not rows:
         empty = np.array([], dtype=float)
         return Legs(

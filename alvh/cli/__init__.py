@@ -1,7 +1,8 @@
 """The `alvh` command line (interface.md): commands, exit codes, JSON shapes.
 
 One module per command group, each registering on the app of `alvh.cli.app`: `warehouse`
-(init, ingest, data status), `book`, `hedge` (layers, orders), `audit`, `report` (report, email),
+(init, ingest, data status), `book` (import, show, close, roll, trades, reset), `cash`
+(deposit, withdraw), `hedge` (layers, orders), `audit`, `report` (report, email),
 `flows` (run, backfill, serve, history: the only commands that reach Prefect, through `flows/`),
 `quotes` (quotes import, quotes residuals),
 `backtest` (backtest, sweep). Shared options and date rules are in `options`; how the process
@@ -17,6 +18,7 @@ from alvh.cli import (  # noqa: F401  (one command group a line: each registers 
     audit,
     backtest,
     book,
+    cash,
     flows,
     hedge,
     quotes,

@@ -10,7 +10,13 @@ import typer
 
 from alvh.cli.app import app, orders_app
 from alvh.cli.approvers import read_private_key
-from alvh.cli.options import AsOfOption, JsonOption, current_settings, marked_day, today_in_new_york
+from alvh.cli.options import (
+    AsOfOption,
+    JsonOption,
+    current_settings,
+    marked_day,
+    optional_day,
+)
 
 
 @app.command()
@@ -59,11 +65,8 @@ def layers(
     ids = decision.order_ids or [o.order_id(decision.as_of) for o in decision.orders]
     if dry_run:
         typer.echo("  dry run: nothing stored")
-    for order_id, order in zip(ids, decision.orders, strict=True):
-        typer.echo(
-            f"  order {order_id}: {order.action} {order.quantity} {order.instrument} "
-            f"{order.strike:g} {order.expiry} at {order.price:.2f} (${order.cost:,.0f})"
-        )
+    for line in order_lines(ids, decision.orders):
+        typer.echo(f"  {line}")
     if not decision.orders:
         typer.echo("  no orders proposed")
 
@@ -160,13 +163,16 @@ def orders_verify(
 def orders_execute(
     order_id: Annotated[str, typer.Argument(help="An approved order's id.")],
     price: Annotated[float, typer.Option("--price", help="Fill price per unit, index points.")],
+    on: Annotated[
+        str | None,
+        typer.Option("--date", help="The fill's trading day (default: the order's as-of day)."),
+    ] = None,
     force: Annotated[
         bool,
         typer.Option("--force", help="Record a fill far from the order's limit price (audited)."),
     ] = False,
 ) -> None:
     """Record an approved order's fill; the book and the cash account change accordingly."""
-    from alvh.core import calendar
     from alvh.hedge.day import configs
     from alvh.hedge.orders import execute
     from alvh.store.warehouse import open_warehouse
@@ -177,9 +183,45 @@ def orders_execute(
             con,
             order_id,
             price,
-            calendar.latest_trading_day(today_in_new_york()),
+            optional_day(on, "--date"),
             configs(settings)[2],
             settings=settings,
             force=force,
         )
     typer.echo(f"order {order_id} executed: {summary}")
+
+
+def _leg_text(order) -> str:
+    verb = "buy" if order.action == "open" else "sell"
+    return f"{verb} {order.quantity} {order.instrument} {order.strike:g} {order.expiry}"
+
+
+def order_lines(ids, orders) -> list[str]:
+    """One line per order; a roll (a close and an open sharing a `group_id`, method §6.3) as
+    one spread with both legs and its net price, as a desk would enter it."""
+    groups: dict[str, list[int]] = {}
+    for i, order in enumerate(orders):
+        if order.group_id:
+            groups.setdefault(order.group_id, []).append(i)
+    lines, done = [], set()
+    for i, (order_id, order) in enumerate(zip(ids, orders, strict=True)):
+        if i in done:
+            continue
+        members = groups.get(order.group_id or "", [])
+        actions = {orders[j].action for j in members}
+        if len(members) == 2 and actions == {"open", "close"}:
+            close, open_ = sorted(members, key=lambda j: orders[j].action != "close")
+            net = orders[open_].price - orders[close].price
+            cost = orders[open_].cost + orders[close].cost
+            lines.append(
+                f"roll {order.layer} ({ids[close]} + {ids[open_]}): {_leg_text(orders[close])} "
+                f"/ {_leg_text(orders[open_])}, net {'debit' if net >= 0 else 'credit'} "
+                f"{abs(net):.2f} (${cost:,.0f})"
+            )
+            done.update(members)
+            continue
+        lines.append(
+            f"order {order_id}: {order.action} {order.quantity} {order.instrument} "
+            f"{order.strike:g} {order.expiry} at {order.price:.2f} (${order.cost:,.0f})"
+        )
+    return lines

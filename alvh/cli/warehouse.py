@@ -45,9 +45,14 @@ def _print_ingest(report) -> None:
 
 
 @app.command()
-def init() -> None:
+def init(
+    no_sample: Annotated[
+        bool,
+        typer.Option("--no-sample", help="Leave the book empty, for your own book and cash."),
+    ] = False,
+) -> None:
     """Create or migrate the warehouse, load the bundled data and, into an empty book, the sample
-    book (idempotent)."""
+    book (idempotent; --no-sample for a user's own book)."""
     from alvh.book.positions import load_sample_book
     from alvh.data.ingest import ingest
     from alvh.store.warehouse import open_warehouse
@@ -57,8 +62,10 @@ def init() -> None:
         typer.echo(f"warehouse {settings.warehouse_path}")
         report = ingest(con, settings, today_in_new_york(), mode="snapshot")
         _print_ingest(report)
-        sample = load_sample_book(con, today_in_new_york())
-        if sample is not None:
+        sample = None if no_sample else load_sample_book(con, today_in_new_york())
+        if no_sample:
+            typer.echo("sample book not loaded (--no-sample): 'alvh book import FILE --cash N'")
+        elif sample is not None:
             typer.echo(f"sample book loaded: {sample.inserted} positions from {sample.file}")
         else:
             typer.echo("book already holds positions: sample book not loaded")

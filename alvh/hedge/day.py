@@ -17,7 +17,7 @@ from alvh.book.valuation import ModelParams
 from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings
 from alvh.hedge.layers import Holding, LayerConfig, LayerDecision, decide, layer_state_history
-from alvh.hedge.orders import expire_unapproved, record_proposals
+from alvh.hedge.orders import expire_unexecuted, record_proposals
 from alvh.hedge.signals import (
     SignalConfig,
     SignalHistory,
@@ -174,7 +174,7 @@ def record_orders(
 ) -> list[str]:
     """Expire the proposals nobody approved in time, record the day's, and audit the decision
     (`audit_extra` joins the audit row). Inside the caller's transaction; returns the ids."""
-    expired = expire_unapproved(con, decision.as_of)
+    expired = expire_unexecuted(con, decision.as_of)
     ids = record_proposals(con, decision.as_of, decision.orders)
     audit.append(
         con,

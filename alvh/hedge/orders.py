@@ -21,7 +21,6 @@ import pandas as pd
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from alvh.book.costs import CostModel
-from alvh.book.positions import open_positions
 from alvh.core.errors import BadInputError, UsageError
 from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings, load_settings
@@ -121,23 +120,27 @@ def record_proposals(
     return ids
 
 
-def expire_unapproved(con: duckdb.DuckDBPyConnection, as_of: date) -> list[str]:
-    """Expire orders proposed before `as_of` that nobody approved (caller's transaction)."""
+def expire_unexecuted(con: duckdb.DuckDBPyConnection, as_of: date) -> list[str]:
+    """Expire orders of days before `as_of` not executed on their day (caller's transaction).
+
+    An order is priced for the close it was proposed at, so approved or not it does not carry
+    over to a later day: the run of `as_of` proposes afresh, and executing an expired order is
+    refused (exit 2).
+    """
     sql = _sql()
-    stale = [r[0] for r in con.execute(sql["unapproved_before"], {"as_of": as_of}).fetchall()]
-    for order_id in stale:
+    stale = con.execute(sql["unexecuted_before"], {"as_of": as_of}).fetchall()
+    for order_id, status in stale:
         con.execute(
             sql["set_status"],
             {"order_id": order_id, "status": "expired", "decided_at": datetime.now()},
         )
-        audit.append(
-            con,
-            "order_expired",
-            {"reason": f"not approved before the run of {as_of}"},
-            as_of=as_of,
-            subject=order_id,
+        reason = (
+            f"approved but not executed on its day (before the run of {as_of})"
+            if status == "approved"
+            else f"not approved before the run of {as_of}"
         )
-    return stale
+        audit.append(con, "order_expired", {"reason": reason}, as_of=as_of, subject=order_id)
+    return [order_id for order_id, _ in stale]
 
 
 def list_orders(con: duckdb.DuckDBPyConnection, status: str | None = None) -> pd.DataFrame:
@@ -370,7 +373,7 @@ def execute(
     con: duckdb.DuckDBPyConnection,
     order_id: str,
     fill_price: float,
-    executed_on: date,
+    executed_on: date | None = None,
     costs: CostModel | None = None,
     *,
     settings: Settings | None = None,
@@ -378,6 +381,8 @@ def execute(
 ) -> str:
     """Mark an approved order executed at `fill_price` and change the book; returns a summary.
 
+    The fill is dated `executed_on`, by default the order's own as-of day (never the wall
+    clock); a fill before the order existed or on or after the option's expiry is refused.
     `settings` (default: those in force) say how approvals are checked; `force` accepts a
     fill far from the order's limit price, and is audited.
     """
@@ -390,56 +395,11 @@ def execute(
     sql = _sql()
     with transaction(con):
         order = _order(con, order_id)
-        quantity = int(order["quantity"])
-        fees = float(costs.fees(1, quantity))
-        if order["action"] == "open":
-            con.execute(
-                sql["open_position"],
-                {
-                    "position_id": order_id,
-                    "expiry": order["expiry"].date(),
-                    "quantity": quantity,
-                    "entry_date": executed_on,
-                    "entry_price": fill_price,
-                    "strike": order["strike"],
-                    "source": f"order {order_id}",
-                },
-            )
-            cash = -fill_price * 100 * quantity - fees
-            summary = f"opened {quantity} {order['instrument']} {order['strike']:g} at {fill_price}"
-        else:
-            # Two approved closes of one position (a roll proposed on two days) must not sell
-            # more than is held: the second is refused.
-            held = {p.position_id: p.quantity for p in open_positions(con, executed_on)}
-            open_quantity = held.get(order["position_id"], 0)
-            if quantity > open_quantity:
-                raise UsageError(
-                    f"order {order_id} closes {quantity} of {order['position_id']}, but "
-                    f"{open_quantity} are open on {executed_on}"
-                )
-            con.execute(
-                sql["close_position"],
-                {
-                    "order_id": order_id,
-                    "position_id": order["position_id"],
-                    "close_date": executed_on,
-                    "quantity": quantity,
-                    "price": fill_price,
-                },
-            )
-            cash = fill_price * 100 * quantity - fees
-            summary = f"closed {quantity} of {order['position_id']} at {fill_price}"
-        con.execute(
-            sql["cash"],
-            {
-                "entry_id": f"order:{order_id}",
-                "entry_date": executed_on,
-                "amount": cash,
-                "kind": "hedge_" + order["action"],
-                "position_id": order["position_id"] or order_id,
-                "note": f"{summary}; fees {fees:.2f}",
-            },
+        # --- issue 12: the fill's date, and booking it through the book's trade ledger ---
+        executed_on, summary, cash = _book_fill(
+            con, order, order_id, fill_price, executed_on, costs
         )
+        # --- end of issue 12's block ---
         con.execute(
             sql["executed"],
             {"order_id": order_id, "fill_price": fill_price, "decided_at": datetime.now()},
@@ -449,7 +409,7 @@ def execute(
             "order_executed",
             {
                 "fill_price": fill_price,
-                "quantity": quantity,
+                "quantity": int(order["quantity"]),
                 "cash": round(cash, 2),
                 "summary": summary,
                 **authorised,
@@ -458,3 +418,60 @@ def execute(
             subject=order_id,
         )
     return summary
+
+
+def _book_fill(con, order: dict, order_id: str, fill_price: float, on: date | None, costs):
+    """Book an order's fill as a trade dated `on` (default: the order's as-of day); returns
+    (the fill's date, a summary, the cash it moved)."""
+    from alvh.book.journal import write_open
+    from alvh.book.legs import Position
+    from alvh.book.trades import close_position
+
+    proposed_on = pd.Timestamp(order["as_of"]).date()
+    expiry = pd.Timestamp(order["expiry"]).date()
+    on = on or proposed_on
+    if on < proposed_on:
+        raise UsageError(
+            f"order {order_id} was proposed on {proposed_on}; it cannot have been filled on {on}"
+        )
+    if on >= expiry:
+        raise UsageError(
+            f"order {order_id} is for the {order['instrument']} expiring {expiry}; a fill on "
+            f"{on} is on or after its expiry"
+        )
+    quantity = int(order["quantity"])
+    group_id = order["group_id"] if isinstance(order["group_id"], str) else None
+    if order["action"] == "open":
+        fees = float(costs.fees(1, quantity))
+        position = Position(
+            order_id, "vix_call", expiry, quantity, on, fill_price, strike=order["strike"]
+        )
+        trade = write_open(
+            con,
+            position,
+            source=f"order {order_id}",
+            import_id="orders",
+            fees=fees,
+            trade_id=order_id,
+            cash_entry_id=f"order:{order_id}",
+            cash_kind_name="hedge_open",
+            group_id=group_id,
+        )
+        summary = f"opened {quantity} {order['instrument']} {order['strike']:g} at {fill_price}"
+    else:
+        # Two approved closes of one position (a roll proposed on two days) must not sell
+        # more than is held: the second is refused by the close itself.
+        trade = close_position(
+            con,
+            order["position_id"],
+            fill_price,
+            on,
+            costs,
+            quantity,
+            source=f"order {order_id}",
+            group_id=group_id,
+            trade_id=order_id,
+            cash_entry_id=f"order:{order_id}",
+        )
+        summary = f"closed {quantity} of {order['position_id']} at {fill_price}"
+    return on, f"{summary} on {on}", trade.cash

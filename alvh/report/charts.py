@@ -252,3 +252,55 @@ def percent_axis(value: float, _pos=None) -> str:
 def money_axis(value: float, _pos=None) -> str:
     sign = "\u2212" if value < 0 else ""
     return f"{sign}${abs(value):,.0f}"
+
+
+# one color per risk-graph horizon: today, +5 days, then each expiry (issue 12)
+RISK_COLORS = (INK, HEDGED, UNHEDGED, "#2f855a", "#7c3aed", "#b7791f", MUTED)
+
+
+def risk_graph(name: str, curves: Sequence, spot: float) -> str:
+    """The book's P&L against SPX, one line per horizon (today, +5 days, each expiry), with
+    zero and today's SPX marked: the desk's risk graph (issue 12, method §4.4)."""
+    size = 6.5
+    spx = np.concatenate([c.spx for c in curves])
+    lo_y, hi_y = data_range(*[c.pnl for c in curves], np.zeros(1))
+    yticks = nice_ticks(lo_y, hi_y, 6)
+    ylabels = [money_axis(t) for t in yticks]
+    xticks = nice_ticks(float(spx.min()), float(spx.max()), 6)
+    xlabel = number_formatter(xticks)
+    fig = Figure(
+        300.0,
+        200.0,
+        name=name,
+        label="Book P&L in USD against SPX at the close of today, in 5 trading days and at each "
+        "expiry, VIX along the §2.4 fit",
+    )
+    left = left_margin(40.0, ylabels, size)
+    box = Box(left, 18.0, 294.0, 178.0)
+    panel = fig.panel(
+        box,
+        LinearScale(float(spx.min()), float(spx.max()), box.left, box.right),
+        LinearScale(lo_y, hi_y, box.bottom, box.top),
+    )
+    panel.grid(ys=yticks, color=GRID)
+    panel.hline(0.0, color=MUTED, width=0.6)
+    panel.vline(spot, color=THRESHOLD, width=0.5)
+    items = []
+    for curve, color in zip(curves, RISK_COLORS * 3, strict=False):
+        dash = DASH if curve.label.startswith("expiry") else None
+        panel.line(curve.spx, curve.pnl, color=color, width=1.0, dash=dash)
+        items.append((curve.label, color, "dashed" if dash else "line"))
+    inside = [t for t in xticks if spx.min() <= t <= spx.max()]
+    panel.frame(
+        color=MUTED,
+        label_color=MUTED,
+        size=size,
+        xticks=inside,
+        xlabels=[xlabel(t) for t in inside],
+        yticks=yticks,
+        ylabels=ylabels,
+        tick=TICK,
+    )
+    panel.title("Book P&L vs SPX, USD", size=7.5, color=INK)
+    fig.legend(items, x=box.left + 4, y=box.top + 8, size=5.8)
+    return fig.svg()

@@ -36,6 +36,7 @@ from alvh.report.sections.positions import positions_section
 from alvh.report.sections.scenarios import scenarios_section
 from alvh.report.sections.signals import signals_section
 from alvh.report.sections.summary import summary_section
+from alvh.report.sections.what_if import what_if_section
 from alvh.store import anchor
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def _day_head(
         ),
         "header": header_section(con, as_of, settings, run_id, fn),
         "summary": summary_section(book, decision, fn),
+        "what_if": what_if_section(con, book, decision, settings),
         "layers": layers_section(decision, settings, fn),
     }
     return book, decision, head

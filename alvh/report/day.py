@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from alvh.book.marks import BOOK_TOTALS, BookMarks, mark_book, sleeve_pnl
+from alvh.book.positions import positions_by_id
 from alvh.book.valuation import ModelParams
 from alvh.core import calendar
 from alvh.core.numbers import finite_or_none
@@ -78,13 +79,28 @@ def records(con: duckdb.DuckDBPyConnection, statement: str, **params: Any) -> li
 TOTAL_KEYS = BOOK_TOTALS  # the book_marks totals, as alvh.book.marks stores them
 
 
+def with_structure(con: duckdb.DuckDBPyConnection, positions: list[dict]) -> list[dict]:
+    """Each position record with what it is made of (issue 12): its legs (signed units per
+    unit, type, strike), its sleeve and whether its risk is defined."""
+    terms = positions_by_id(con, [r["position_id"] for r in positions])
+    for record in positions:
+        position = terms.get(record["position_id"])
+        if position is None:
+            continue
+        record["legs"] = [(leg.units, leg.option_type, leg.strike) for leg in position.legs]
+        record["root"] = position.root
+        record["sleeve"] = position.sleeve
+        record["risk"] = position.risk
+    return positions
+
+
 def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings) -> DayBook:
     """The marked book of `as_of`: stored by the daily run, else marked now (not persisted)."""
     stored = records(con, "stored_book", as_of=as_of)
     if stored:
         row = stored[0]
         totals = {k: finite_or_none(row[k]) for k in TOTAL_KEYS}
-        positions = records(con, "stored_positions", as_of=as_of)
+        positions = with_structure(con, records(con, "stored_positions", as_of=as_of))
         day_pnl, note = stored_day_pnl(con, as_of, row)
         if day_pnl is None:
             _, _, costs = configs(settings)
@@ -111,11 +127,12 @@ def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Setting
             **{k: getattr(p, k) for k in ("value", "pnl", "delta", "gamma", "vega", "theta")},
             "vix_sensitivity": p.vix_sensitivity,
             "max_loss": p.max_loss,
-            "breakeven_low": p.breakevens[0] if p.breakevens else None,
-            "breakeven_high": p.breakevens[1] if p.breakevens else None,
+            "breakeven_low": p.breakeven_bounds()[0],
+            "breakeven_high": p.breakeven_bounds()[1],
         }
         record.update({k: v for k, v in terms.get(p.position_id, {}).items() if k not in record})
         positions.append(record)
+    positions = with_structure(con, positions)
     positions.sort(key=lambda r: (r["kind"], r["expiry"], r["position_id"]))
     return DayBook(
         as_of,

@@ -5,16 +5,16 @@ SELECT entry_date, amount FROM cash_ledger WHERE entry_date <= $as_of;
 
 -- @statement unsettled
 -- positions expired by $as_of (after their expiry day's close) with no settlement entry yet,
--- with the settlement proxy of method §7: the expiry day's open (SPX for condors, VIX for
--- calls), its close where no open exists, NULL when neither is in the warehouse yet
+-- the quantity still open, and the expiry day's SPX and VIX open and close (alvh.book.marks
+-- picks the settlement proxy of method §7 by root)
 WITH closed AS (
     SELECT position_id, sum(quantity) AS closed_quantity
     FROM position_closes
     GROUP BY position_id
 ),
 expired AS (
-    SELECT p.*, p.quantity - coalesce(c.closed_quantity, 0) AS open_quantity,
-           CASE WHEN p.kind = 'iron_condor' THEN 'SPX' ELSE 'VIX' END AS underlying
+    SELECT p.position_id, p.kind, p.expiry,
+           p.quantity - coalesce(c.closed_quantity, 0) AS open_quantity
     FROM positions AS p
     LEFT JOIN closed AS c USING (position_id)
     WHERE p.expiry <= $as_of
@@ -22,12 +22,13 @@ expired AS (
                       WHERE l.entry_id = 'settlement:' || p.position_id)
 ),
 final AS (
-    SELECT e.* EXCLUDE (underlying), coalesce(o.value, c.value) AS settle
+    SELECT e.*, so.value AS spx_open, sc.value AS spx_close, vo.value AS vix_open,
+           vc.value AS vix_close
     FROM expired AS e
-    LEFT JOIN observations AS o
-           ON o.series_id = e.underlying || '_OPEN' AND o.obs_date = e.expiry
-    LEFT JOIN observations AS c
-           ON c.series_id = e.underlying AND c.obs_date = e.expiry
+    LEFT JOIN observations AS so ON so.series_id = 'SPX_OPEN' AND so.obs_date = e.expiry
+    LEFT JOIN observations AS sc ON sc.series_id = 'SPX' AND sc.obs_date = e.expiry
+    LEFT JOIN observations AS vo ON vo.series_id = 'VIX_OPEN' AND vo.obs_date = e.expiry
+    LEFT JOIN observations AS vc ON vc.series_id = 'VIX' AND vc.obs_date = e.expiry
 )
 SELECT * FROM final WHERE open_quantity > 0 ORDER BY expiry, position_id;
 
@@ -37,21 +38,28 @@ SELECT sum(cost) FROM orders
 WHERE action = 'open' AND status IN ('proposed', 'approved') AND as_of <= $as_of;
 
 -- @statement flows_between
--- cash flows dated in ($after, $until], by sleeve
+-- cash flows dated in ($after, $until], by sleeve: a position's flows (premiums, closes,
+-- settlements, fees) are its sleeve's, deposits and withdrawals come from outside the book
 WITH tagged AS (
     SELECT l.amount,
            CASE
-               WHEN l.kind = 'condor_credit' THEN 'condor'
-               WHEN l.kind IN ('hedge_premium', 'hedge_open', 'hedge_close') THEN 'hedge'
-               WHEN l.kind = 'settlement' AND p.kind = 'iron_condor' THEN 'condor'
-               WHEN l.kind = 'settlement' THEN 'hedge'
-               ELSE 'external'
+               WHEN p.position_id IS NULL THEN 'external'
+               WHEN e.sleeve IS NOT NULL THEN e.sleeve
+               WHEN p.kind = 'iron_condor' THEN 'condor'
+               ELSE 'hedge'
            END AS sleeve
     FROM cash_ledger AS l
     LEFT JOIN positions AS p USING (position_id)
+    LEFT JOIN position_entry AS e USING (position_id)
     WHERE l.entry_date > $after AND l.entry_date <= $until
 )
 SELECT sleeve, sum(amount) FROM tagged GROUP BY sleeve;
+
+-- @statement sleeves
+SELECT p.position_id, coalesce(e.sleeve, CASE WHEN p.kind = 'iron_condor' THEN 'condor'
+                                              ELSE 'hedge' END)
+FROM positions AS p
+LEFT JOIN position_entry AS e USING (position_id);
 
 -- @statement delete_legs
 DELETE FROM leg_marks WHERE as_of = $as_of;
@@ -66,6 +74,15 @@ DELETE FROM book_marks WHERE as_of = $as_of;
 INSERT INTO cash_ledger
 SELECT entry_id, entry_date, amount, kind, position_id, note FROM settlements
 WHERE entry_id NOT IN (SELECT entry_id FROM cash_ledger);
+
+-- @statement insert_settlement_trades
+-- an expiry settlement is a trade of the journal too (quantity settled, value per unit)
+INSERT INTO book_trades (trade_id, trade_date, action, position_id, quantity, price, fees,
+                         group_id, cash_entry_id, note, source, recorded_at)
+SELECT 'settle:' || position_id, entry_date, 'settle', position_id, quantity, price, 0, NULL,
+       entry_id, note, 'expiry', recorded_at
+FROM settlements
+WHERE 'settle:' || position_id NOT IN (SELECT trade_id FROM book_trades);
 
 -- @statement insert_legs
 INSERT INTO leg_marks

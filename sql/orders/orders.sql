@@ -18,9 +18,10 @@ INSERT INTO orders (order_id, as_of, layer, action, instrument, strike, expiry, 
 VALUES ($order_id, $as_of, $layer, $action, $instrument, $strike, $expiry, $quantity, $price,
         $cost, $position_id, $group_id, $reason, 'proposed', $created_at);
 
--- @statement unapproved_before
-SELECT order_id FROM orders
-WHERE status = 'proposed' AND as_of < $as_of
+-- @statement unexecuted_before
+-- an order is for its own day: proposed or approved, not executed by the next run, it expires
+SELECT order_id, status FROM orders
+WHERE status IN ('proposed', 'approved') AND as_of < $as_of
 ORDER BY order_id;
 
 -- @statement set_status

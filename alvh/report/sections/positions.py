@@ -1,52 +1,110 @@
-"""Positions table: each position's mark, P&L, greeks, max loss and break-evens."""
+"""Positions table, grouped by expiry with per-expiry greeks: each position's structure (its
+legs), entry and mark, value, P&L, greeks, max loss and break-evens (issue 12)."""
 
 from __future__ import annotations
+
+from itertools import groupby
 
 from alvh.core.numbers import finite_or_none
 from alvh.report.day import DayBook
 from alvh.report.formatting import iso, money, number
 
+KIND_LABELS = {
+    "iron_condor": "iron condor",
+    "vertical": "vertical",
+    "butterfly": "butterfly",
+    "single": "single",
+    "vix_call": "VIX call",
+    "vix_call_spread": "VIX call spread",
+    "custom": "custom",
+}
+
+
+def _is_hedge(p: dict) -> bool:
+    return p.get("sleeve", "condor" if p["kind"] == "iron_condor" else "hedge") == "hedge"
+
+
+def _structure(p: dict) -> list[str]:
+    """The legs as a desk writes them: a condor's wings, else '+1 P 5100' per leg."""
+    if p["kind"] == "iron_condor" and finite_or_none(p.get("put_long")) is not None:
+        return [
+            f"P {p['put_long']:g}/{p['put_short']:g}",
+            f"C {p['call_short']:g}/{p['call_long']:g}",
+        ]
+    if p.get("legs"):
+        return [f"{units:+d} {kind} {strike:g}" for units, kind, strike in p["legs"]]
+    if finite_or_none(p.get("strike")) is not None:
+        return [f"strike {p['strike']:g}"]
+    return []
+
+
+def _breakevens(p: dict) -> list[str]:
+    found = [
+        number(v) for v in (p.get("breakeven_low"), p.get("breakeven_high")) if finite_or_none(v)
+    ]
+    return found or ["—"]
+
+
+def _max_loss(p: dict) -> str:
+    if p.get("risk") == "undefined":
+        return "undefined"
+    return money(p["max_loss"]) if finite_or_none(p.get("max_loss")) is not None else "—"
+
+
+def _row(p: dict) -> dict:
+    hedge = _is_hedge(p)
+    # a VIX position's delta and gamma are per point of its VIX future and its vega per point
+    # of VIX-option vol: marked †, and not in the SPX totals
+    dagger = " †" if hedge else ""
+    root = p.get("root")
+    kind = KIND_LABELS.get(p["kind"], p["kind"]) + (f" ({root})" if root == "SPXW" else "")
+    return {
+        "id": p["position_id"],
+        "kind": kind,
+        "strikes": _structure(p),
+        "quantity": str(int(p["quantity"])),
+        "entry": number(p.get("entry_price")),
+        "mark": number(p["mark"]),
+        "value": money(p["value"]),
+        "pnl": money(p["pnl"], signed=True),
+        "pnl_css": "bad" if (p["pnl"] or 0) < 0 else "good",
+        "delta": number(p["delta"], 1, True) + dagger,
+        "gamma": number(p["gamma"], 3, True) + dagger,
+        "vega": number(p["vega"], 0, True) + dagger,
+        "theta": number(p["theta"], 0, True),
+        "vix_sens": number(p["vix_sensitivity"], 0, True),
+        "max_loss": _max_loss(p),
+        "breakevens": _breakevens(p),
+    }
+
+
+def _subtotal(rows: list[dict]) -> dict:
+    """Per-expiry sums: SPX greeks of the SPX positions, theta and VIX +1 of all, max loss of
+    the SPX positions whose risk is defined."""
+    spx = [p for p in rows if not _is_hedge(p)]
+    return {
+        "value": money(sum(p["value"] for p in rows)),
+        "pnl": money(sum(p["pnl"] for p in rows), signed=True),
+        "delta": number(sum(p["delta"] for p in spx), 1, True) if spx else "—",
+        "gamma": number(sum(p["gamma"] for p in spx), 3, True) if spx else "—",
+        "vega": number(sum(p["vega"] for p in spx), 0, True) if spx else "—",
+        "theta": number(sum(p["theta"] for p in rows), 0, True),
+        "vix_sens": number(sum(p["vix_sensitivity"] for p in rows), 0, True),
+        "max_loss": money(sum(p["max_loss"] or 0 for p in spx)) if spx else "—",
+    }
+
 
 def positions_section(book: DayBook) -> dict:
-    rows = []
-    for p in book.positions:
-        condor = p["kind"] == "iron_condor"
-        if condor:
-            strikes = [
-                f"P {p['put_long']:g}/{p['put_short']:g}",
-                f"C {p['call_short']:g}/{p['call_long']:g}",
-            ]
-            bes = (
-                [number(p["breakeven_low"]), number(p["breakeven_high"])]
-                if finite_or_none(p.get("breakeven_low")) is not None
-                else ["n/a"]
-            )
-        else:
-            strikes = [
-                f"strike {p['strike']:g}" if finite_or_none(p.get("strike")) is not None else ""
-            ]
-            bes = ["—"]
-        rows.append(
+    ordered = sorted(book.positions, key=lambda r: (iso(r["expiry"]), r["kind"], r["position_id"]))
+    groups = []
+    for expiry, members in groupby(ordered, key=lambda r: iso(r["expiry"])):
+        members = list(members)
+        groups.append(
             {
-                "id": p["position_id"],
-                "kind": "iron condor" if condor else "VIX call",
-                "strikes": strikes,
-                "quantity": str(int(p["quantity"])),
-                "expiry": iso(p["expiry"]),
-                "entry": number(p.get("entry_price")),
-                "mark": number(p["mark"]),
-                "value": money(p["value"]),
-                "pnl": money(p["pnl"], signed=True),
-                "pnl_css": "bad" if (p["pnl"] or 0) < 0 else "good",
-                # a VIX call's delta and gamma are per point of its VIX future and its vega
-                # per point of VIX-option vol: marked †, and not in the SPX totals
-                "delta": number(p["delta"], 1, True) + ("" if condor else " †"),
-                "gamma": number(p["gamma"], 3, True) + ("" if condor else " †"),
-                "vega": number(p["vega"], 0, True) + ("" if condor else " †"),
-                "theta": number(p["theta"], 0, True),
-                "vix_sens": number(p["vix_sensitivity"], 0, True),
-                "max_loss": money(p["max_loss"]) if finite_or_none(p.get("max_loss")) else "—",
-                "breakevens": bes,
+                "expiry": expiry,
+                "count": len(members),
+                "rows": [_row(p) for p in members],
+                "subtotal": _subtotal(members),
             }
         )
     t = book.totals
@@ -62,4 +120,10 @@ def positions_section(book: DayBook) -> dict:
         ),
         "max_loss": money(t["risk_capital"]),
     }
-    return {"rows": rows, "totals": totals, "count": len(rows), "source": book.source}
+    return {
+        "groups": groups,
+        "rows": [row for group in groups for row in group["rows"]],
+        "totals": totals,
+        "count": len(ordered),
+        "source": book.source,
+    }

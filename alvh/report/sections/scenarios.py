@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 
 from alvh.book.positions import open_positions
+from alvh.book.risk_profile import risk_curves
 from alvh.book.scenarios import hedged_breakevens, history_inputs, scenario_grid
 from alvh.book.valuation import ModelParams, build_legs
 from alvh.data.market_day import load_market
+from alvh.report.charts import risk_graph
 from alvh.report.day import DayBook, Footnotes
 from alvh.report.formatting import money, money_k, number, percent
 from alvh.report.sections.stress import stress_section
@@ -128,7 +130,10 @@ def scenarios_section(con, as_of: date, book: DayBook, fn: Footnotes) -> dict:
             }
         )
     stress = stress_section(legs, snapshot, params, moves, fn)
+    curves = risk_curves(legs, positions, snapshot, params, fit)
     return {
+        "risk_graph": risk_graph("risk-graph", curves, snapshot.spx),
+        "risk_horizons": [c.label for c in curves],
         "heat": heat,
         "breakevens": breakevens,
         "stress": stress,

@@ -1,0 +1,196 @@
+"""The report's positions table (issue 12): grouped by expiry with per-expiry greeks, any
+structure's legs, undefined risk shown as such, and a table that fits the PDF page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from alvh.book.positions import import_book, load_sample_book
+from alvh.report.context import build_context
+from alvh.report.formatting import money, number
+from alvh.report.render import render_html
+
+DAY = date(2026, 8, 20)
+# a desk's book with long ids and large quantities: the widest numbers the table must hold
+BIG_BOOK = """position_id,root,type,strike,expiry,quantity,entry_date,price,fees
+DESK-CONDOR-OCTOBER-BROKEN-WING-LONG-NAME,SPX,P,6500,2026-10-16,250,2026-08-20,10.00,
+DESK-CONDOR-OCTOBER-BROKEN-WING-LONG-NAME,SPX,P,6700,2026-10-16,-250,2026-08-20,20.00,
+DESK-CONDOR-OCTOBER-BROKEN-WING-LONG-NAME,SPX,C,8100,2026-10-16,-250,2026-08-20,12.00,
+DESK-CONDOR-OCTOBER-BROKEN-WING-LONG-NAME,SPX,C,8150,2026-10-16,250,2026-08-20,9.00,
+PCS-SEPW,SPXW,P,7000,2026-09-11,-300,2026-08-20,15.00,
+PCS-SEPW,SPXW,P,6900,2026-09-11,300,2026-08-20,10.00,
+BFLY,SPX,C,7700,2026-10-16,100,2026-08-20,80.00,
+BFLY,SPX,C,7800,2026-10-16,-200,2026-08-20,40.00,
+BFLY,SPX,C,7950,2026-10-16,100,2026-08-20,15.00,
+NAKED-CALL,SPX,C,8300,2026-09-18,-50,2026-08-20,3.00,
+VCS-OCT,VIX,C,20,2026-10-21,1000,2026-08-20,2.00,
+VCS-OCT,VIX,C,30,2026-10-21,-1000,2026-08-20,0.80,
+"""
+
+
+@pytest.fixture
+def context(mini_warehouse, tmp_path):
+    settings, con = mini_warehouse
+    load_sample_book(con, date(2026, 11, 25))
+    path = tmp_path / "big.csv"
+    path.write_text(BIG_BOOK)
+    import_book(con, path, date(2026, 11, 25))
+    return build_context(con, DAY, settings, None)
+
+
+def _boxes(box):
+    yield box
+    for child in getattr(box, "children", None) or []:
+        yield from _boxes(child)
+
+
+def test_positions_are_grouped_by_expiry_with_their_subtotals(context):
+    section = context["positions"]
+    expiries = [g["expiry"] for g in section["groups"]]
+    assert expiries == sorted(expiries) and len(expiries) == len(set(expiries))
+    assert expiries[0] == "2026-09-11"  # the SPXW weekly first
+    october = next(g for g in section["groups"] if g["expiry"] == "2026-10-16")
+    assert {r["id"] for r in october["rows"]} == {
+        "IC-2026-10",
+        "DESK-CONDOR-OCTOBER-BROKEN-WING-LONG-NAME",
+        "BFLY",
+    }
+    rows = {r["id"]: r for g in section["groups"] for r in g["rows"]}
+    assert rows["NAKED-CALL"]["max_loss"] == "undefined"
+    assert rows["BFLY"]["kind"] == "butterfly"
+    assert rows["PCS-SEPW"]["kind"] == "vertical (SPXW)"
+    assert rows["VCS-OCT"]["kind"] == "VIX call spread"
+    assert rows["BFLY"]["strikes"] == ["+1 C 7700", "-2 C 7800", "+1 C 7950"]
+    assert rows["VCS-OCT"]["delta"].endswith("†")  # per point of the VIX future
+
+
+def test_the_subtotal_of_an_expiry_sums_its_spx_positions(context, mini_warehouse):
+    from alvh.book.marks import mark_book
+
+    _, con = mini_warehouse
+    marks = {m.position_id: m for m in mark_book(con, DAY).positions}
+    section = context["positions"]
+    october = next(g for g in section["groups"] if g["expiry"] == "2026-10-16")
+    ids = [r["id"] for r in october["rows"]]
+    assert october["subtotal"]["delta"] == number(sum(marks[i].delta for i in ids), 1, True)
+    assert october["subtotal"]["max_loss"] == money(sum(marks[i].max_loss for i in ids))
+
+
+def test_the_positions_table_fits_the_pdf_page(context):
+    from weasyprint import HTML
+
+    document = HTML(string=render_html(context)).render()
+    found = 0
+    for page in document.pages:
+        content = page._page_box
+        right = content.content_box_x() + content.width
+        for box in _boxes(content):
+            element = getattr(box, "element", None)
+            if element is None or element.get("id") != "positions-table":
+                continue
+            if type(box).__name__ != "TableBox":
+                continue
+            found += 1
+            edge = max(b.position_x + b.margin_width() for b in _boxes(box))
+            assert edge <= right + 0.01, f"the positions table overflows by {edge - right:.1f} px"
+    assert found
+
+
+def test_the_risk_graph_is_zero_at_today_and_the_payoff_at_expiry(mini_warehouse):
+    import numpy as np
+
+    from alvh.book.positions import open_positions
+    from alvh.book.risk_profile import MOVES, risk_curves
+    from alvh.book.scenarios import history_inputs
+    from alvh.book.valuation import ModelParams, build_legs, price_legs
+    from alvh.data.market_day import load_market
+
+    _, con = mini_warehouse
+    load_sample_book(con, date(2026, 11, 25))
+    condor = [p for p in open_positions(con, DAY) if p.position_id == "IC-2026-09"]
+    legs = build_legs(condor)
+    snapshot, params = load_market(con, DAY), ModelParams()
+    fit, _ = history_inputs(con, DAY)
+    curves = {c.label: c for c in risk_curves(legs, condor, snapshot, params, fit)}
+    assert list(curves) == ["today", "+5 days", "expiry 2026-09-18"]
+    at_spot = int(np.flatnonzero(np.isclose(MOVES, 0.0))[0])
+    assert curves["today"].pnl[at_spot] == pytest.approx(0.0, abs=1e-6)
+    # at its expiry the condor is worth its intrinsic value: P&L = payoff − today's value
+    base = float((price_legs(legs, snapshot, params)[0] * legs.units).sum())
+    expiry = curves["expiry 2026-09-18"]
+    position = condor[0]
+    payoff = np.array([sum(leg.payoff(s) for leg in position.legs) for s in expiry.spx])
+    expected = (payoff - base) * 100 * position.quantity
+    assert expiry.pnl == pytest.approx(expected, rel=1e-9, abs=1e-6)
+    # the worst of it is the max loss (against the entry), less what is made since the entry
+    q = position.quantity
+    assert expiry.pnl.min() == pytest.approx(
+        -position.max_loss() + (position.net_debit - base) * 100 * q, rel=1e-9
+    )
+
+
+def test_the_risk_graph_stands_beside_the_break_evens_inside_the_page(context):
+    from weasyprint import HTML
+
+    html = render_html(context)
+    assert 'id="risk-graph"' in html and "Book P&amp;L vs SPX" in html
+    document = HTML(string=html).render()
+    boxes = {}
+    for page in document.pages:
+        content = page._page_box
+        right = content.content_box_x() + content.width
+        for box in _boxes(content):
+            element = getattr(box, "element", None)
+            if element is not None and type(box).__name__ == "BlockBox":
+                if element.get("class") in ("scenario-side", "risk-graph"):
+                    inner = [b.position_x + b.margin_width() for b in _boxes(box)]
+                    boxes[element.get("class")] = (box.position_x, max(inner), box.position_y)
+    side, graph = boxes["scenario-side"], boxes["risk-graph"]
+    assert side[1] <= graph[0]  # nothing of the break-evens runs under the graph
+    assert graph[1] <= right + 0.01
+    assert side[2] == pytest.approx(graph[2])  # side by side, not one under the other
+
+
+def test_the_book_after_the_proposed_orders_applies_them_without_writing(mini_warehouse):
+    from alvh.book.marks import mark_book
+    from alvh.report.sections.what_if import orders_what_if
+
+    _, con = mini_warehouse
+    load_sample_book(con, date(2026, 11, 25))
+    before_rows = con.execute("SELECT count(*) FROM book_trades").fetchall()
+    orders = [
+        {
+            "order_id": "o1",
+            "action": "open",
+            "strike": 24.0,
+            "expiry": "2026-10-21",
+            "quantity": 40,
+            "price": 1.30,
+            "cost": 5240.0,
+            "recorded": False,
+        },
+        {
+            "order_id": "o2",
+            "action": "close",
+            "strike": 23.0,
+            "expiry": "2026-09-16",
+            "quantity": 20,
+            "price": 0.80,
+            "cost": -1580.0,
+            "position_id": "VXC-2026-09-23",
+        },
+    ]
+    today = mark_book(con, DAY, with_day_pnl=False)
+    after = mark_book(con, DAY, with_day_pnl=False, what_if=orders_what_if(orders, DAY))
+    assert after.totals["cash"] == pytest.approx(today.totals["cash"] - 5240.0 + 1580.0)
+    ids = {m.position_id for m in after.positions}
+    assert "VXC-2026-09-23" not in ids and "what-if:o1" in ids
+    new = next(m for m in after.positions if m.position_id == "what-if:o1")
+    closed = next(m for m in today.positions if m.position_id == "VXC-2026-09-23")
+    assert after.totals["hedge_value"] == pytest.approx(
+        today.totals["hedge_value"] + new.value - closed.value
+    )
+    assert after.totals["risk_capital"] == pytest.approx(today.totals["risk_capital"])
+    assert con.execute("SELECT count(*) FROM book_trades").fetchall() == before_rows
