@@ -221,9 +221,15 @@ def test_an_approved_purchase_awaiting_execution_is_not_proposed_again(snapshot_
         (i, o) for i, o in zip(ids, first.orders, strict=True) if o.layer == "L1"
     ]
     approve(con, order_id, "risk-manager", settings)
+    # a re-run of the day: the approved purchase is committed, not proposed again
+    again = run_layers(con, date(2017, 7, 3), settings)
+    assert [o for o in again.orders if o.layer == "L1" and o.action == "open"] == []
+    assert again.budget["spent_12m"] == pytest.approx(order.price * 100 * order.quantity)
+    # the next session: not executed on its day, the order expires and L1 decides afresh
     later = run_layers(con, date(2017, 7, 5), settings)
-    assert [o for o in later.orders if o.layer == "L1" and o.action == "open"] == []
-    assert later.budget["spent_12m"] == pytest.approx(order.price * 100 * order.quantity)
+    save_decision(con, later)
+    assert [o.quantity for o in later.orders if o.layer == "L1" and o.action == "open"]
+    assert later.budget["spent_12m"] == pytest.approx(0.0)
 
 
 def test_a_call_l1_rolls_is_not_sold_again_by_l3(snapshot_con):
@@ -380,9 +386,10 @@ def test_layers_on_a_weekend_or_holiday_is_a_usage_error(snapshot_copy, day):
 
 
 def test_an_approved_sale_awaiting_execution_is_pending_not_held(snapshot_copy):
-    # Issue 12 item 4: an approved close not yet executed is on its way out of the book — the
-    # next day neither counts its contracts as held nor proposes to sell them again.
-    from alvh.hedge.orders import approve
+    # Issue 12 item 4: an approved close not yet executed is on its way out of the book — a
+    # re-run of its day neither counts its contracts as held nor proposes to sell them again;
+    # the next day's run expires it (an order is for its own close) and decides afresh.
+    from alvh.hedge.orders import approve, list_orders
 
     settings, con = snapshot_copy
     _book(
@@ -399,9 +406,15 @@ def test_an_approved_sale_awaiting_execution_is_pending_not_held(snapshot_copy):
     ]
     assert close.position_id == "VX-JUL" and close.quantity == 5  # the L1 roll, 6 days out
     approve(con, close_id, "risk-manager", settings)
+    again = run_layers(con, date(2017, 7, 13), settings)
+    assert [o for o in again.orders if o.action == "close"] == []
+    assert again.layers["L1"].held_contracts == 0
     later = run_layers(con, date(2017, 7, 14), settings)
-    assert [o for o in later.orders if o.action == "close"] == []
-    assert later.layers["L1"].held_contracts == 0
+    save_decision(con, later)
+    (reproposed,) = [o for o in later.orders if o.action == "close"]
+    assert reproposed.position_id == "VX-JUL" and reproposed.quantity == 5
+    status = dict(zip(list_orders(con)["order_id"], list_orders(con)["status"], strict=True))
+    assert status[close_id] == "expired"
 
 
 def test_order_prices_sit_on_the_005_tick(snapshot_copy):

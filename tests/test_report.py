@@ -47,8 +47,8 @@ def store_day(con, day: date, settings) -> None:
 def build_home(root: Path, smtp_password: str | None = None):
     """A warehouse from the whole bundled snapshot, the test book, and two stored runs.
 
-    The order L1 proposed on the first day is approved, so the second day's strip shows an
-    approved order awaiting execution next to its own new proposal.
+    The order L1 proposed on the first day is approved but not executed, so the second day's
+    run expires it and proposes afresh.
     """
     from alvh.book.positions import import_book
     from alvh.core.resources import read_sql_statements
@@ -205,10 +205,12 @@ def test_stored_rows_are_what_the_report_shows(home, rendered):
     assert "from the rows the daily run stored" in html
     value = con.execute("SELECT value FROM book_marks WHERE as_of = ?", [DAY]).fetchall()[0][0]
     assert value > 400_000 and f'<div class="value">{money(value)} <span' in html
-    approved = con.execute(
-        "SELECT order_id FROM orders WHERE status = 'approved' AND as_of = ?", [PREVIOUS]
-    ).fetchall()[0][0]
-    assert f'data-order="{approved}" data-status="approved"' in html
+    # the first day's order was approved but not executed on its day: the second day's run
+    # expired it (an order is for its own close) and decided afresh
+    expired = con.execute(
+        "SELECT order_id FROM orders WHERE status = 'expired' AND as_of = ?", [PREVIOUS]
+    ).fetchall()
+    assert expired and f'data-order="{expired[0][0]}" data-status="approved"' not in html
     proposed = con.execute(
         "SELECT order_id FROM orders WHERE status = 'proposed' AND as_of = ?", [DAY]
     ).fetchall()

@@ -9,8 +9,9 @@ LEFT JOIN orders AS o ON o.order_id = p.position_id
 WHERE p.kind = 'vix_call';
 
 -- @statement spent_12m
--- premium paid for VIX calls entered in the 365 days up to $as_of, plus approved purchases
--- not yet executed, which are committed (method §6.4)
+-- premium paid for VIX calls entered in the 365 days up to $as_of, plus the day's approved
+-- purchases not yet executed, which are committed (method §6.4); an earlier day's approved
+-- order expires at this run (alvh.hedge.orders.expire_unexecuted) and commits nothing
 WITH paid AS (
     SELECT entry_price * 100 * quantity AS premium
     FROM positions
@@ -19,7 +20,7 @@ WITH paid AS (
 committed AS (
     SELECT price * 100 * quantity AS premium
     FROM orders
-    WHERE action = 'open' AND status = 'approved' AND as_of <= $as_of
+    WHERE action = 'open' AND status = 'approved' AND as_of = $as_of
 ),
 final AS (
     SELECT premium FROM paid UNION ALL SELECT premium FROM committed
@@ -41,9 +42,10 @@ INSERT INTO layer_states
 VALUES ($as_of, $layer, $state, $reason, $target, $held, $capped, $cap_detail, $parameters);
 
 -- @statement pending_opens
--- contracts in approved purchase orders not yet executed: already on their way to the book
+-- contracts in the day's approved purchase orders not yet executed: already on their way to
+-- the book (an earlier day's order expires at this run: alvh.hedge.orders.expire_unexecuted)
 SELECT layer, sum(quantity) FROM orders
-WHERE action = 'open' AND status = 'approved' AND as_of <= $as_of
+WHERE action = 'open' AND status = 'approved' AND as_of = $as_of
 GROUP BY layer;
 
 -- @statement previous_vix
@@ -55,8 +57,9 @@ ORDER BY obs_date DESC
 LIMIT 1;
 
 -- @statement pending_closes
--- contracts in approved sales not yet executed, per position: already on their way out of the
--- book, so the day's decision neither counts them as held nor proposes to sell them again
+-- contracts in the day's approved sales not yet executed, per position: already on their way
+-- out of the book, so a re-run of the day neither counts them as held nor sells them again (an
+-- earlier day's order expires at this run, and the day decides afresh)
 SELECT position_id, sum(quantity) FROM orders
-WHERE action = 'close' AND status = 'approved' AND as_of <= $as_of AND position_id IS NOT NULL
+WHERE action = 'close' AND status = 'approved' AND as_of = $as_of AND position_id IS NOT NULL
 GROUP BY position_id;
