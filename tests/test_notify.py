@@ -62,6 +62,11 @@ def home(tmp_path_factory, captured_logs):
     con.close()
 
 
+# A loopback conversation takes milliseconds, but CI shares two cores with the whole suite:
+# the success-path tests give it the bound of a slow real server, not the 20 s default.
+LOOPBACK_TIMEOUT = 90.0
+
+
 def settings_for(home, **changes):
     settings, _, _ = home
     return settings.model_copy(update={"mail_to": RECIPIENTS, **changes})
@@ -204,7 +209,7 @@ def test_plain_smtp_delivers_the_summary_and_the_pdf(home):
         settings = settings_for(
             home, smtp_host="127.0.0.1", smtp_port=server.port, smtp_security="none"
         )
-        delivery = send_summary(con, DAY, settings, report)
+        delivery = send_summary(con, DAY, settings, report, timeout=LOOPBACK_TIMEOUT)
     assert delivery.status == "sent", delivery.detail
     (envelope,) = server.sink.envelopes
     assert sorted(envelope.rcpt_tos) == ["desk@example.test", "risk@example.test"]
@@ -242,7 +247,14 @@ def test_starttls_with_login(home, certificate):
             smtp_security="starttls",
             smtp_user=USER,
         )
-        delivery = send_summary(con, DAY, settings, report, ssl_context=client_tls(certificate))
+        delivery = send_summary(
+            con,
+            DAY,
+            settings,
+            report,
+            ssl_context=client_tls(certificate),
+            timeout=LOOPBACK_TIMEOUT,
+        )
     assert delivery.status == "sent", delivery.detail
     assert sink.logins == [(USER.encode(), True)]  # the password reached the server, over TLS
     assert len(sink.envelopes) == 1
@@ -265,7 +277,14 @@ def test_implicit_tls(home, certificate):
             smtp_security="ssl",
             smtp_user=USER,
         )
-        delivery = send_summary(con, DAY, settings, report, ssl_context=client_tls(certificate))
+        delivery = send_summary(
+            con,
+            DAY,
+            settings,
+            report,
+            ssl_context=client_tls(certificate),
+            timeout=LOOPBACK_TIMEOUT,
+        )
     assert delivery.status == "sent", delivery.detail
     assert sink.logins == [(USER.encode(), True)]
 
@@ -291,9 +310,16 @@ def test_a_busy_server_is_retried_with_back_off(home):
             home, smtp_host="127.0.0.1", smtp_port=server.port, smtp_security="none"
         )
         delivery = send_summary(
-            con, DAY, settings, report, attempts=4, backoff_seconds=0.5, sleep=waits.append
+            con,
+            DAY,
+            settings,
+            report,
+            attempts=4,
+            backoff_seconds=0.5,
+            sleep=waits.append,
+            timeout=LOOPBACK_TIMEOUT,
         )
-    assert delivery.status == "sent" and delivery.attempts == 3
+    assert delivery.status == "sent" and delivery.attempts == 3, delivery.detail
     assert waits == [0.5, 1.0]
     assert len(sink.envelopes) == 1
 
