@@ -61,15 +61,3 @@ VALUES ($order_id, $approver, $approved_at, $public_key, $signature);
 -- @statement signed_approvals
 SELECT approver, public_key, signature FROM order_approvals
 WHERE order_id = $order_id ORDER BY approved_at;
-
--- @statement open_position
-INSERT INTO positions (position_id, kind, expiry, quantity, entry_date, entry_price, strike,
-                       source, import_id)
-VALUES ($position_id, 'vix_call', $expiry, $quantity, $entry_date, $entry_price, $strike,
-        $source, 'orders');
-
--- @statement close_position
-INSERT INTO position_closes VALUES ($order_id, $position_id, $close_date, $quantity, $price);
-
--- @statement cash
-INSERT INTO cash_ledger VALUES ($entry_id, $entry_date, $amount, $kind, $position_id, $note);
