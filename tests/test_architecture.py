@@ -238,3 +238,21 @@ def test_flow_commands_say_they_need_prefect(home_without_prefect):
     )
     assert done.returncode != 0
     assert "prefect" in done.stderr.lower(), done.stderr
+
+
+def test_the_cli_starts_without_the_heavy_libraries():
+    # `alvh --help` and the checks a command makes before its work stay quick: DuckDB, pandas
+    # and Prefect load only when a command that needs them runs.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, alvh.cli; "
+            "print(sorted(m for m in ('duckdb', 'pandas', 'prefect') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout

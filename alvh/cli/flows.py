@@ -22,7 +22,7 @@ from alvh.cli.options import (
     today_in_new_york,
 )
 from alvh.core.errors import UsageError
-from alvh.store.runs import DEFAULT_WAIT_SECONDS
+from alvh.store import DEFAULT_WAIT_SECONDS
 
 Wait = Annotated[
     float,

@@ -32,10 +32,9 @@ import duckdb
 from alvh.core.errors import EnvironmentProblem
 from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings
-from alvh.store import audit
+from alvh.store import DEFAULT_WAIT_SECONDS, audit
 from alvh.store.warehouse import bring_up_to_date, connect, transaction
 
-DEFAULT_WAIT_SECONDS = 30.0
 POLL_SECONDS = 0.25
 
 # pipeline_runs.status
