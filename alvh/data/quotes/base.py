@@ -118,3 +118,9 @@ def text_frame(**columns: pd.Series | str) -> pd.DataFrame:
         value = columns.get(name, "")
         out[name] = value.astype(str) if isinstance(value, pd.Series) else value
     return pd.DataFrame(out, index=index)
+
+
+def single_session(as_of: pd.Series) -> date | None:
+    """The one quote date a file's rows share, or None when they span several (or none)."""
+    quote_days = as_of.dropna().unique()
+    return pd.Timestamp(quote_days[0]).date() if len(quote_days) == 1 else None

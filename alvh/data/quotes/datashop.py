@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alvh.data.quotes.base import QuoteFile, QuoteFileError, numbers, text_frame
+from alvh.data.quotes.base import QuoteFile, QuoteFileError, numbers, single_session, text_frame
 from alvh.data.quotes.tables import days, option_types, read_table
 
 FORMAT = "datashop"
@@ -71,7 +71,6 @@ def read_datashop(
         bid=table[f"bid_{suffix}"],
         ask=table[f"ask_{suffix}"],
     ).reset_index(drop=True)
-    quote_days = as_of.dropna().unique()
     return QuoteFile(
         frame=frame,
         text=text,
@@ -79,6 +78,6 @@ def read_datashop(
         format=FORMAT,
         digest=digest,
         timing="close" if suffix == "eod" else "intraday",
-        session=pd.Timestamp(quote_days[0]).date() if len(quote_days) == 1 else None,
+        session=single_session(as_of),
         header={"quotes": f"{suffix} ({clock} ET)"},
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alvh.data.quotes.base import QuoteFile, numbers, text_frame
+from alvh.data.quotes.base import QuoteFile, numbers, single_session, text_frame
 from alvh.data.quotes.tables import days, option_types, read_table
 
 FORMAT = "generic"
@@ -45,7 +45,6 @@ def read_generic(content: bytes, origin: str, digest: str) -> QuoteFile:
     text = text_frame(
         **{c: table[c] for c in (*REQUIRED, "underlying") if c in table.columns}
     ).reset_index(drop=True)
-    quote_days = as_of.dropna().unique()
     return QuoteFile(
         frame=frame,
         text=text,
@@ -53,5 +52,5 @@ def read_generic(content: bytes, origin: str, digest: str) -> QuoteFile:
         format=FORMAT,
         digest=digest,
         timing="close",
-        session=pd.Timestamp(quote_days[0]).date() if len(quote_days) == 1 else None,
+        session=single_session(as_of),
     )

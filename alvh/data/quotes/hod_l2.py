@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alvh.data.quotes.base import QuoteFile, numbers, split_occ_symbols, text_frame
+from alvh.data.quotes.base import QuoteFile, numbers, single_session, split_occ_symbols, text_frame
 from alvh.data.quotes.tables import days, option_types, read_table
 
 FORMAT = "hod-l2"
@@ -56,7 +56,6 @@ def read_hod_l2(content: bytes, origin: str, digest: str) -> QuoteFile:
         ask=table["ask"],
         underlying=table.get("underlying_last", ""),
     ).reset_index(drop=True)
-    quote_days = as_of.dropna().unique()
     return QuoteFile(
         frame=frame,
         text=text,
@@ -64,5 +63,5 @@ def read_hod_l2(content: bytes, origin: str, digest: str) -> QuoteFile:
         format=FORMAT,
         digest=digest,
         timing="close",
-        session=pd.Timestamp(quote_days[0]).date() if len(quote_days) == 1 else None,
+        session=single_session(as_of),
     )
