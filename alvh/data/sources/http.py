@@ -209,6 +209,8 @@ def _read_body(
                 raise too_long from None
             raise
         if not chunk:
+            if time.monotonic() >= deadline:  # ended by our own deadline, not by the sender
+                raise too_long
             return b"".join(chunks)
         received += len(chunk)
         if received > max_bytes:
