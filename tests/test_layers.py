@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alvh.book.marks import mark_book
 from alvh.book.positions import BOOK_COLUMNS, import_book
 from alvh.hedge.day import run_layers, save_decision
 from alvh.hedge.layers import ACTIVE, OFF, LayerConfig, _spike_window, layer_state_history
@@ -434,3 +435,36 @@ def test_order_prices_sit_on_the_005_tick(snapshot_copy):
     assert decision.budget["proposed"] == pytest.approx(
         sum(o.quantity * (o.price * 100 + 1.0) for o in opened)
     )
+
+
+def test_an_over_hedged_l1_proposes_a_trim_down_to_its_target(snapshot_copy):
+    # 2017-07-03 is calm and L1 ACTIVE; 90 calls are far above the 20-contract condor's target.
+    settings, con = snapshot_copy
+    _book(
+        settings,
+        con,
+        "VX-AUG,vix_call,2017-08-16,60,2017-06-16,0.60,,,,,13",
+        "VX-JUL,vix_call,2017-07-19,30,2017-06-16,0.50,,,,,13",
+        "IC-JUL,iron_condor,2017-07-21,20,2017-06-16,2.10,2300,2325,2500,2525,",
+    )
+    decision = run_layers(con, date(2017, 7, 3), settings)
+    l1 = decision.plan.targets["L1"]
+    target = round(l1.target)
+    assert decision.layers["L1"].state == ACTIVE and 0 < target < 90
+    sells = [o for o in decision.orders if o.layer == "L1" and o.action == "close"]
+    assert all("L1 trim" in o.reason for o in sells)
+    assert sells[0].position_id == "VX-JUL"  # the nearest expiry goes first
+    assert not [o for o in decision.orders if o.action == "open"]
+    sold = sum(o.quantity for o in sells)
+    assert sold == l1.sold and f"trimming {sold} of 90" in decision.layers["L1"].reason
+    # L2 is ACTIVE that day (an S3 spike): the trim stops where the calls left still carry
+    # L2's floor of VIX sensitivity, one contract more would fall below it.
+    l2 = decision.plan.targets["L2"]
+    assert l2.acting and 0 < sold < 90 - target
+    marks = {m.position_id: m for m in mark_book(con, date(2017, 7, 3)).positions}
+    unit = {k: marks[k].vix_sensitivity / q for k, q in (("VX-JUL", 30), ("VX-AUG", 60))}
+    left = {"VX-JUL": 30.0, "VX-AUG": 60.0}
+    for o in sells:
+        left[o.position_id] -= o.quantity
+    after = sum(unit[k] * q for k, q in left.items())
+    assert after >= l2.target > after - max(unit.values())

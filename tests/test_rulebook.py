@@ -18,6 +18,7 @@ from alvh.backtest import BacktestConfig, load_inputs, run_backtest
 from alvh.book.costs import CostModel
 from alvh.book.positions import Position
 from alvh.book.valuation import ModelParams
+from alvh.core.errors import UsageError
 from alvh.data.market_day import load_market
 from alvh.hedge.day import SIGNAL_LOOKBACK_DAYS
 from alvh.hedge.layers import ACTIVE, HedgeInstrument, Holding, decide, layer_state_history
@@ -280,3 +281,73 @@ def test_the_reports_rule_text_comes_from_the_settings_in_force():
     assert decided_signal_config(stored, settings).s1_vix_max == 22.0
     fresh = DayDecision(date(2024, 8, 5), "computed", {}, {}, [], {}, {})
     assert decided_signal_config(fresh, settings).s1_vix_max == 24.0
+
+
+# An over-hedged L1 (issue 12): R $96,000 at F 30 gives a target of 12.5 % × 96,000 / 3,000 = 4.
+CALM = dict(l1_active=True, l3_window=False, risk_capital=96_000.0)
+
+
+def _trims(plan) -> list[tuple[str, float]]:
+    return [(s.key, s.quantity) for s in plan.sales if s.action == "trim"]
+
+
+def test_an_over_hedged_l1_sells_down_to_its_target_nearest_expiry_first():
+    calls = [_call("LONG", quantity=20.0, dte=40), _call("NEAR", quantity=10.0, dte=15)]
+    plan = plan_day(_day(**CALM), calls, OFFER, CONFIG)
+    assert _trims(plan) == [("NEAR", 10.0), ("LONG", 16.0)]
+    assert plan.purchases == [] and plan.targets["L1"].sold == 26
+    assert all(s.rule == "L1" and "trim" in s.reason for s in plan.sales)
+
+
+def test_the_trim_band_keeps_a_small_excess():
+    # 6 held ≤ (1 + 0.5) × 4: kept; 7 held: sold down to 4.
+    plan = plan_day(_day(**CALM), [_call("A", quantity=6.0)], OFFER, CONFIG)
+    assert plan.sales == []
+    plan = plan_day(_day(**CALM), [_call("A", quantity=7.0)], OFFER, CONFIG)
+    assert _trims(plan) == [("A", 3.0)]
+    tight = LayerConfig(l3_monetize=True, l1_trim_band=0.0)
+    assert _trims(plan_day(_day(**CALM), [_call("A", quantity=5.0)], OFFER, tight)) == [("A", 1.0)]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        dict(l3_window=True),  # a spike: selling calls is L3's decision
+        dict(l1_active=False),  # S1 off: held calls are kept to expiry (§6.1)
+    ],
+)
+def test_no_trim_in_a_spike_or_once_l1_is_off(overrides):
+    plan = plan_day(_day(**{**CALM, **overrides}), [_call("A", quantity=30.0)], OFFER, CONFIG)
+    assert _trims(plan) == []
+
+
+@pytest.mark.parametrize("sizing", [Sizing(), Sizing(False, 0.10, 5.0)])
+def test_under_l2_a_trim_keeps_the_l2_floor(sizing):
+    # L2 wants 40 % × $10,000 = $4,000. Alone, A's 30 calls ($75 each: $2,250) are short of it:
+    # no trim, and L2 buys. With B's $3,000 besides, $1,250 is spare: A sells 16 (16.67) of 30.
+    l2 = _day(**CALM, l2_active=True, condor_sensitivity=-10_000.0)
+    alone = plan_day(l2, [_call("A", quantity=30.0, sensitivity=2_250.0)], OFFER, CONFIG, sizing)
+    assert _trims(alone) == [] and alone.bought("L2") > 0
+    calls = [
+        _call("A", quantity=30.0, sensitivity=2_250.0),
+        _call("B", layer="L2", quantity=10.0, sensitivity=3_000.0),
+    ]
+    plan = plan_day(l2, calls, OFFER, CONFIG, sizing)
+    ((key, sold),) = _trims(plan)
+    assert key == "A" and sold == pytest.approx(16.0 if sizing.whole else 1_250 / 75)
+    assert plan.bought("L2") == 0
+
+
+def test_a_trim_counts_pending_purchases_and_sells_whole_lots_in_the_backtest():
+    # Two approved calls not yet executed count as held: 8 + 2 = 10 > 6 → sells 6 of the 8.
+    day = _day(**CALM, pending={"L1": 2})
+    assert _trims(plan_day(day, [_call("A", quantity=8.0)], OFFER, CONFIG)) == [("A", 6.0)]
+    # Backtest lots close whole: of an excess of 26 only the 10-lot fits; the 20-lot stays.
+    lots = Sizing(False, 0.10, 5.0, partial_sales=False)
+    calls = [_call("LONG", quantity=20.0, dte=40), _call("NEAR", quantity=10.0, dte=15)]
+    assert _trims(plan_day(_day(**CALM), calls, OFFER, CONFIG, lots)) == [("NEAR", 10.0)]
+
+
+def test_the_trim_band_is_validated():
+    with pytest.raises(UsageError, match="l1_trim_band"):
+        LayerConfig(l1_trim_band=-0.1)

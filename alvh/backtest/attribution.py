@@ -6,8 +6,8 @@ S1, L2 top-ups the S2 (confirmed surprise) or S3 (spike) that started the L2 hol
 rolls S4; VXTH trades the rule itself. What a change earned:
 * a purchase — the P&L of the calls it bought, from the fill paid to their sale, settlement or
   the last mark (spread and fees included);
-* an L3 monetisation — the sale proceeds less what the sold calls would have been worth had they
-  been held to their expiry (their settlement value): what selling into the spike added.
+* an L3 monetisation or an L1 trim — the sale proceeds less what the sold calls would have been
+  worth had they been held to their expiry (their settlement value): what selling early added.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from alvh.backtest.hedges import MULTIPLIER, VariantPath
 
 __all__ = ["attribution_summary", "attribution_trades"]
 
-SIZE_CHANGES = ("buy", "monetise", "roll_sell")
+SIZE_CHANGES = ("buy", "monetise", "trim", "roll_sell")
 
 
 def attribution_trades(vp: VariantPath, days: pd.DatetimeIndex, fee: float) -> pd.DataFrame:
@@ -46,7 +46,8 @@ def attribution_trades(vp: VariantPath, days: pd.DatetimeIndex, fee: float) -> p
     earned = np.full(len(t), np.nan)
     buys = (t["action"] == "buy").to_numpy()
     earned[buys] = lots.loc[t.loc[buys, "lot"], "pnl"].to_numpy()
-    mon = (t["action"] == "monetise").to_numpy()
+    # A monetisation and an L1 trim are both sales before expiry: what selling then added.
+    mon = t["action"].isin(("monetise", "trim")).to_numpy()
     hold = lots.loc[t.loc[mon, "lot"], "value_at_expiry"].to_numpy()
     q = t.loc[mon, "contracts"].to_numpy()
     earned[mon] = q * (t.loc[mon, "price"].to_numpy() * MULTIPLIER - fee) - q * MULTIPLIER * hold

@@ -450,7 +450,7 @@ def simulate_variant(
             if valid[t]
             else None
         )
-        sizing = Sizing(False, tol, rules.min_order_fraction * equity)
+        sizing = Sizing(False, tol, rules.min_order_fraction * equity, partial_sales=False)
         plan = plan_day(book, calls, offer, config, sizing, enabled)
         decisions.append((t, plan))
         parts: dict[int, list[tuple[str, float, str]]] = {}

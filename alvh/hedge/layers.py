@@ -491,6 +491,12 @@ def _layer_states(as_of, signals, states, snapshot, plan, config, signal_config,
             f"ACTIVE: {s1_text}, {vix_text}; target {round(t1.target)} = "
             f"{config.l1_pct:.1%} × R ${plan.risk_capital:,.0f} / (100 × F {plan.forward:.2f}); "
             f"proposing {int(t1.bought)}"
+            + (
+                f"; trimming {int(t1.sold)} of {int(t1.held)} held (over the "
+                f"{config.l1_trim_band:.0%} band)"
+                if t1.sold
+                else ""
+            )
         )
     elif l1_state == ACTIVE:
         reason = f"ACTIVE: {s1_text}, {vix_text}; no call can be priced today"

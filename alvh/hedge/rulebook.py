@@ -54,6 +54,10 @@ class LayerConfig:
 
     l1_pct: float = 0.125
     l1_armed_band: float = 0.10
+    # An ACTIVE L1 held above (1 + l1_trim_band) × its target sells down to it (method §6: the
+    # difference between target and holdings becomes orders), outside spikes only: see
+    # docs/engine.md "Over-hedged L1". The band keeps a small move in F from trading.
+    l1_trim_band: float = 0.5
     roll_days: int = 7
     min_days_new: int = 21
     target_delta: float = 0.30
@@ -74,6 +78,7 @@ class LayerConfig:
         checks = {
             "l1_pct": 0.10 <= self.l1_pct <= 0.15,  # method §6.1: allowed 10–15 %
             "l1_armed_band": 0 <= self.l1_armed_band < 1,
+            "l1_trim_band": self.l1_trim_band >= 0,
             "roll_days": 0 <= self.roll_days < 30,
             "min_days_new": self.roll_days < self.min_days_new <= 45,
             "target_delta": 0 < self.target_delta < 1,
@@ -144,6 +149,8 @@ class DayBook:
 class Sizing:
     """How quantities are made: whole contracts (an account) or fractions (an index).
 
+    `partial_sales`: a held call can be sold in part (an account's position); the backtest's
+    lots close whole, so its trim sells only lots that fit inside the excess.
     Fractional sizing would trade every day for cents, so it tops up only when holdings fall
     short of a target by more than `tolerance` of it, skips a capped order cut below that share
     of what was wanted, and skips orders costing less than `min_cost` dollars. Whole contracts
@@ -153,6 +160,7 @@ class Sizing:
     whole: bool = True
     tolerance: float = 0.0
     min_cost: float = 0.0
+    partial_sales: bool = True
 
 
 ENGINE_SIZING = Sizing()
@@ -162,7 +170,7 @@ class Sale(NamedTuple):
     key: Hashable
     layer: str  # the layer that holds the call
     quantity: float
-    action: str  # "roll_sell" | "monetise"
+    action: str  # "roll_sell" | "monetise" | "trim"
     reason: str
     group: str | None = None
     rule: str = "L1"  # the layer whose rule sells: L1 (roll near expiry) or L3
@@ -242,7 +250,7 @@ def plan_day(
     caps: dict[str, tuple[float, float, float]] = {}
     budget = config.hedge_budget_pct * day.risk_capital
     remaining = max(budget - day.spent_12m, 0.0)
-    sold_keys: set[Hashable] = set()
+    sold_qty: dict[Hashable, float] = {}  # contracts of each held call sold today
 
     def buy(layer: str, quantity: float, reason: str, group: str | None = None) -> float:
         """Queue a purchase within the §6.4 budget; returns the quantity bought."""
@@ -271,7 +279,7 @@ def plan_day(
 
     def sell(call: HeldCall, quantity: float, action: str, reason: str, group=None, rule="L1"):
         sales.append(Sale(call.key, call.layer, quantity, action, reason, group, rule))
-        sold_keys.add(call.key)
+        sold_qty[call.key] = sold_qty.get(call.key, 0.0) + quantity
 
     # L1 base protection (§6.1): roll within roll_days of expiry, top up to l1_pct · R / (100 F).
     l1_calls = [c for c in calls if c.layer in L1_FAMILY]
@@ -307,9 +315,47 @@ def plan_day(
     pending_total = sum(day.pending.values())
 
     def sensitivity_now() -> float:
-        held = sum(c.sensitivity for c in calls if c.key not in sold_keys)
+        held = sum(c.sensitivity * (1 - sold_qty.get(c.key, 0.0) / c.quantity) for c in calls)
         queued = sum(p.quantity for p in purchases) + pending_total
         return held + (queued * offer.sensitivity if offer is not None else 0.0)
+
+    # An over-hedged L1 (held above its band, e.g. a book loaded with more calls than its target,
+    # or F risen since they were bought) sells down to the target, nearest expiry first — but
+    # never inside a spike window (selling calls into a spike is L3's decision, docs/engine.md
+    # "When L3 helps"), and while L2 is ACTIVE only as far as the hedge keeps L2's floor (or L2
+    # would buy the sensitivity back the same day).
+    l1_trimmed = 0.0
+    target_held = int(round(l1_target)) if sizing.whole else l1_target
+    if (
+        "L1" in enabled
+        and day.l1_active
+        and l1_target > 0
+        and not day.l3_window
+        and l1_kept > (1 + config.l1_trim_band) * l1_target
+    ):
+        excess = l1_kept - target_held
+        kept = [c for c in l1_calls if c.key not in sold_qty]
+        for c in sorted(kept, key=lambda c: (c.days_to_expiry, str(c.key))):
+            q = min(c.quantity, excess)
+            if l2_on and c.sensitivity > 0:
+                spare = sensitivity_now() - l2_wanted
+                q = min(q, max(spare, 0.0) / (c.sensitivity / c.quantity))
+            if not sizing.partial_sales and q < c.quantity:
+                continue  # a lot closes whole: only lots inside the excess
+            if sizing.whole:
+                q = float(math.floor(q + 1e-9))
+            if q <= 1e-9:
+                continue
+            sell(
+                c,
+                q,
+                "trim",
+                f"L1 trim: {l1_kept:.4g} held > (1 + {config.l1_trim_band:g}) × target "
+                f"{target_held:.4g}",
+            )
+            excess -= q
+            l1_trimmed += q
+        l1_kept -= l1_trimmed
 
     # L3 convexity roll (§6.3): inside a spike window, a call worth ≥ l3_profit_multiple × its
     # cost sells l3_monetize_fraction and rolls the rest to today's call — down to the floors.
@@ -319,7 +365,7 @@ def plan_day(
         [
             c
             for c in calls
-            if c.entry_price > 0 and c.mark >= multiple * c.entry_price and c.key not in sold_keys
+            if c.entry_price > 0 and c.mark >= multiple * c.entry_price and c.key not in sold_qty
         ]
         if "L3" in enabled
         else []
@@ -394,7 +440,7 @@ def plan_day(
         offer.forward if offer is not None else float("nan"),
     )
     targets["L1"] = LayerTarget(
-        "L1", "L1" in enabled and day.l1_active, l1_target, l1_held, plan.bought("L1")
+        "L1", "L1" in enabled and day.l1_active, l1_target, l1_held, plan.bought("L1"), l1_trimmed
     )
     targets["L3"] = LayerTarget(
         "L3", l3_acting, held_winners - l3_sold, held_winners, plan.bought("L3"), l3_sold, l3_note
