@@ -255,6 +255,69 @@ def _summary(options, credits, params_by_name) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+TENOR_BUCKETS = (6, 14, 21, 30, 45, 60)  # days to expiry
+DELTA_BUCKETS = (-0.5, -0.3, -0.15, -0.05, 0.05, 0.15, 0.3, 0.5)  # market delta, puts < 0 < calls
+
+
+def _error_table(err: pd.DataFrame, by: pd.Series) -> pd.DataFrame:
+    """Count, median |error|, median error and RMSE (vol points) of `err["err"]` per `by`."""
+    g = err.groupby(by, observed=True)["err"]
+    return pd.DataFrame(
+        {
+            "n": g.size(),
+            "median_abs": g.apply(lambda e: float(np.median(np.abs(e)))),
+            "median": g.median(),
+            "rmse": g.apply(lambda e: float(np.sqrt(np.mean(e**2)))),
+        }
+    ).reset_index()
+
+
+def error_breakdown(band: pd.DataFrame, params: calibration.SurfaceParams) -> None:
+    """Where the fit dates' median |IV error| comes from: by source, tenor and delta bucket,
+    how much of it is each (day, expiry)'s own level, and what the per-date level error
+    correlates with among the day's public VIX-family closes."""
+    err = band.assign(
+        err=_errors(band, params),
+        source_kind=band["source"].str.replace(r"_spx.*|_spxw.*", "", regex=True),
+        days=(band["expiry"] - band["as_of"]).dt.days,
+    )
+    print("\nfit dates, IV error (vol points, model − market) by source:")
+    print(fmt(_error_table(err, err["source_kind"]), 2))
+    n_days = err.groupby("source_kind")["as_of"].nunique()
+    slices = err.drop_duplicates(["as_of", "expiry"])
+    n_slices = slices.groupby("source_kind").size()
+    print(f"days per source: {n_days.to_dict()}; (day, expiry) slices: {n_slices.to_dict()}")
+    print("\nby days to expiry:")
+    print(fmt(_error_table(err, pd.cut(err["days"], TENOR_BUCKETS)), 2))
+    print("\nby market delta (puts negative):")
+    print(fmt(_error_table(err, pd.cut(err["delta"], DELTA_BUCKETS)), 2))
+    level = err.groupby(["as_of", "expiry"])["err"].transform("median")
+    day_level = err.groupby("as_of")["err"].transform("median")
+    print(
+        "\nmedian |IV error| with each (day, expiry)'s own median error removed: "
+        f"{float(np.median(np.abs(err['err'] - level))):.2f} (each day's: "
+        f"{float(np.median(np.abs(err['err'] - day_level))):.2f}; none: "
+        f"{float(np.median(np.abs(err['err']))):.2f})"
+    )
+    per_day = err.groupby("as_of").agg(
+        level=("err", "median"),
+        skew=("skew", "first"),
+        vvix=("vvix", "first"),
+        vix=("vix", "first"),
+        vix9d=("vix9d", "first"),
+        vix3m=("vix3m", "first"),
+    )
+    keys = {
+        "SKEW": per_day["skew"],
+        "VVIX": per_day["vvix"],
+        "VIX9D/VIX": per_day["vix9d"] / per_day["vix"],
+        "VIX3M/VIX": per_day["vix3m"] / per_day["vix"],
+        "VIX": per_day["vix"],
+    }
+    corr = ", ".join(f"{k} {per_day['level'].corr(v):+.2f}" for k, v in keys.items())
+    print(f"correlation of the per-date median error ({len(per_day)} dates) with: {corr}")
+
+
 def calibration_section() -> calibration.SurfaceParams:
     import option_quotes
 
@@ -326,6 +389,7 @@ def calibration_section() -> calibration.SurfaceParams:
         per = per.reset_index()
         per["as_of"] = per["as_of"].dt.date
         print(fmt(per, 2))
+        error_breakdown(band[~held], defaults)
         spread = after["spread"] / after["market_credit"]
         print(f"\ncondor bid-ask / mid credit: median {float(spread.median()):.3f}")
         return p
