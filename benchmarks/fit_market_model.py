@@ -318,6 +318,41 @@ def error_breakdown(band: pd.DataFrame, params: calibration.SurfaceParams) -> No
     print(f"correlation of the per-date median error ({len(per_day)} dates) with: {corr}")
 
 
+CV_FOLDS = 6
+CV_SEED = 0  # the folds are a seeded permutation of the dates, so reruns print the same table
+
+
+def cross_validation(band: pd.DataFrame, legs: pd.DataFrame, start) -> pd.DataFrame:
+    """Errors of every date priced by a fit that did not see it: the dates in `CV_FOLDS` folds,
+    each fold's options and condors priced by `fit_surface` on the others (from `start`)."""
+    dates = np.sort(band["as_of"].unique())
+    order = np.random.default_rng(CV_SEED).permutation(len(dates))
+    errors, credits = [], []
+    for fold in range(CV_FOLDS):
+        out = band["as_of"].isin(dates[order[fold::CV_FOLDS]])
+        out_legs = legs["as_of"].isin(dates[order[fold::CV_FOLDS]])
+        fit = calibration.fit_surface(
+            band[~out], legs[~out_legs], start=start, condor_weight=CONDOR_WEIGHT
+        )
+        errors.append(_errors(band[out], fit.params))
+        if out_legs.any():
+            credits.append(calibration.condor_credits(legs[out_legs], fit.params))
+    err, cr = np.concatenate(errors), pd.concat(credits, ignore_index=True)
+    buckets = pd.cut(cr["vix"], VIX_BUCKETS, labels=["VIX<15", "15-30", ">30"])
+    by_bucket = cr.groupby(buckets, observed=False)["error_pct"].median()
+    row = {
+        "model": f"{CV_FOLDS}-fold by date",
+        "n_options": len(err),
+        "median_abs_iv_err": float(np.median(np.abs(err))),
+        "median_iv_err": float(np.median(err)),
+        "rmse_iv": float(np.sqrt(np.mean(err**2))),
+        "n_condors": len(cr),
+        "condor_median_pct": float(cr["error_pct"].median()),
+        **{f"condor_{k}_pct": float(v) for k, v in by_bucket.items()},
+    }
+    return pd.DataFrame([row])
+
+
 def calibration_section() -> calibration.SurfaceParams:
     import option_quotes
 
@@ -390,6 +425,13 @@ def calibration_section() -> calibration.SurfaceParams:
         per["as_of"] = per["as_of"].dt.date
         print(fmt(per, 2))
         error_breakdown(band[~held], defaults)
+        t2 = time.perf_counter()
+        cv = cross_validation(band, legs, defaults)
+        print(
+            f"\nevery date out of sample ({CV_FOLDS} folds of the {band['as_of'].nunique()} "
+            f"dates, each priced by a fit on the others; {time.perf_counter() - t2:.0f} s):"
+        )
+        print(fmt(cv, 2))
         spread = after["spread"] / after["market_credit"]
         print(f"\ncondor bid-ask / mid credit: median {float(spread.median()):.3f}")
         return p
