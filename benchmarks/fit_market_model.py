@@ -233,26 +233,31 @@ def _errors(options: pd.DataFrame, params: calibration.SurfaceParams) -> np.ndar
     return 100.0 * (calibration.surface_vol(options, params) - options["market_iv"].to_numpy())
 
 
+def _summary_row(name: str, err: np.ndarray, cr: pd.DataFrame) -> dict[str, object]:
+    """One row of the error tables: IV errors (vol points) and condor credit errors (%)."""
+    buckets = pd.cut(cr["vix"], VIX_BUCKETS, labels=["VIX<15", "15-30", ">30"])
+    by_bucket = cr.groupby(buckets, observed=False)["error_pct"].median()
+    return {
+        "model": name,
+        "n_options": len(err),
+        "median_abs_iv_err": float(np.median(np.abs(err))),
+        "median_iv_err": float(np.median(err)),
+        "rmse_iv": float(np.sqrt(np.mean(err**2))),
+        "n_condors": len(cr),
+        "condor_median_pct": float(cr["error_pct"].median()),
+        **{f"condor_{k}_pct": float(v) for k, v in by_bucket.items()},
+    }
+
+
 def _summary(options, credits, params_by_name) -> pd.DataFrame:
-    rows = []
-    for name, params in params_by_name.items():
-        err = _errors(options, params)
-        cr = calibration.condor_credits(credits, params)
-        buckets = pd.cut(cr["vix"], VIX_BUCKETS, labels=["VIX<15", "15-30", ">30"])
-        by_bucket = cr.groupby(buckets, observed=False)["error_pct"].median()
-        rows.append(
-            {
-                "model": name,
-                "n_options": len(err),
-                "median_abs_iv_err": float(np.median(np.abs(err))),
-                "median_iv_err": float(np.median(err)),
-                "rmse_iv": float(np.sqrt(np.mean(err**2))),
-                "n_condors": len(cr),
-                "condor_median_pct": float(cr["error_pct"].median()),
-                **{f"condor_{k}_pct": float(v) for k, v in by_bucket.items()},
-            }
-        )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(
+        [
+            _summary_row(
+                name, _errors(options, params), calibration.condor_credits(credits, params)
+            )
+            for name, params in params_by_name.items()
+        ]
+    )
 
 
 TENOR_BUCKETS = (6, 14, 21, 30, 45, 60)  # days to expiry
@@ -338,19 +343,7 @@ def cross_validation(band: pd.DataFrame, legs: pd.DataFrame, start) -> pd.DataFr
         if out_legs.any():
             credits.append(calibration.condor_credits(legs[out_legs], fit.params))
     err, cr = np.concatenate(errors), pd.concat(credits, ignore_index=True)
-    buckets = pd.cut(cr["vix"], VIX_BUCKETS, labels=["VIX<15", "15-30", ">30"])
-    by_bucket = cr.groupby(buckets, observed=False)["error_pct"].median()
-    row = {
-        "model": f"{CV_FOLDS}-fold by date",
-        "n_options": len(err),
-        "median_abs_iv_err": float(np.median(np.abs(err))),
-        "median_iv_err": float(np.median(err)),
-        "rmse_iv": float(np.sqrt(np.mean(err**2))),
-        "n_condors": len(cr),
-        "condor_median_pct": float(cr["error_pct"].median()),
-        **{f"condor_{k}_pct": float(v) for k, v in by_bucket.items()},
-    }
-    return pd.DataFrame([row])
+    return pd.DataFrame([_summary_row(f"{CV_FOLDS}-fold by date", err, cr)])
 
 
 def calibration_section() -> calibration.SurfaceParams:
