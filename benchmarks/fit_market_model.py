@@ -233,26 +233,117 @@ def _errors(options: pd.DataFrame, params: calibration.SurfaceParams) -> np.ndar
     return 100.0 * (calibration.surface_vol(options, params) - options["market_iv"].to_numpy())
 
 
+def _summary_row(name: str, err: np.ndarray, cr: pd.DataFrame) -> dict[str, object]:
+    """One row of the error tables: IV errors (vol points) and condor credit errors (%)."""
+    buckets = pd.cut(cr["vix"], VIX_BUCKETS, labels=["VIX<15", "15-30", ">30"])
+    by_bucket = cr.groupby(buckets, observed=False)["error_pct"].median()
+    return {
+        "model": name,
+        "n_options": len(err),
+        "median_abs_iv_err": float(np.median(np.abs(err))),
+        "median_iv_err": float(np.median(err)),
+        "rmse_iv": float(np.sqrt(np.mean(err**2))),
+        "n_condors": len(cr),
+        "condor_median_pct": float(cr["error_pct"].median()),
+        **{f"condor_{k}_pct": float(v) for k, v in by_bucket.items()},
+    }
+
+
 def _summary(options, credits, params_by_name) -> pd.DataFrame:
-    rows = []
-    for name, params in params_by_name.items():
-        err = _errors(options, params)
-        cr = calibration.condor_credits(credits, params)
-        buckets = pd.cut(cr["vix"], VIX_BUCKETS, labels=["VIX<15", "15-30", ">30"])
-        by_bucket = cr.groupby(buckets, observed=False)["error_pct"].median()
-        rows.append(
-            {
-                "model": name,
-                "n_options": len(err),
-                "median_abs_iv_err": float(np.median(np.abs(err))),
-                "median_iv_err": float(np.median(err)),
-                "rmse_iv": float(np.sqrt(np.mean(err**2))),
-                "n_condors": len(cr),
-                "condor_median_pct": float(cr["error_pct"].median()),
-                **{f"condor_{k}_pct": float(v) for k, v in by_bucket.items()},
-            }
+    return pd.DataFrame(
+        [
+            _summary_row(
+                name, _errors(options, params), calibration.condor_credits(credits, params)
+            )
+            for name, params in params_by_name.items()
+        ]
+    )
+
+
+TENOR_BUCKETS = (6, 14, 21, 30, 45, 60)  # days to expiry
+DELTA_BUCKETS = (-0.5, -0.3, -0.15, -0.05, 0.05, 0.15, 0.3, 0.5)  # market delta, puts < 0 < calls
+
+
+def _error_table(err: pd.DataFrame, by: pd.Series) -> pd.DataFrame:
+    """Count, median |error|, median error and RMSE (vol points) of `err["err"]` per `by`."""
+    g = err.groupby(by, observed=True)["err"]
+    return pd.DataFrame(
+        {
+            "n": g.size(),
+            "median_abs": g.apply(lambda e: float(np.median(np.abs(e)))),
+            "median": g.median(),
+            "rmse": g.apply(lambda e: float(np.sqrt(np.mean(e**2)))),
+        }
+    ).reset_index()
+
+
+def error_breakdown(band: pd.DataFrame, params: calibration.SurfaceParams) -> None:
+    """Where the fit dates' median |IV error| comes from: by source, tenor and delta bucket,
+    how much of it is each (day, expiry)'s own level, and what the per-date level error
+    correlates with among the day's public VIX-family closes."""
+    err = band.assign(
+        err=_errors(band, params),
+        source_kind=band["source"].str.replace(r"_spx.*|_spxw.*", "", regex=True),
+        days=(band["expiry"] - band["as_of"]).dt.days,
+    )
+    print("\nfit dates, IV error (vol points, model − market) by source:")
+    print(fmt(_error_table(err, err["source_kind"]), 2))
+    n_days = err.groupby("source_kind")["as_of"].nunique()
+    slices = err.drop_duplicates(["as_of", "expiry"])
+    n_slices = slices.groupby("source_kind").size()
+    print(f"days per source: {n_days.to_dict()}; (day, expiry) slices: {n_slices.to_dict()}")
+    print("\nby days to expiry:")
+    print(fmt(_error_table(err, pd.cut(err["days"], TENOR_BUCKETS)), 2))
+    print("\nby market delta (puts negative):")
+    print(fmt(_error_table(err, pd.cut(err["delta"], DELTA_BUCKETS)), 2))
+    level = err.groupby(["as_of", "expiry"])["err"].transform("median")
+    day_level = err.groupby("as_of")["err"].transform("median")
+    print(
+        "\nmedian |IV error| with each (day, expiry)'s own median error removed: "
+        f"{float(np.median(np.abs(err['err'] - level))):.2f} (each day's: "
+        f"{float(np.median(np.abs(err['err'] - day_level))):.2f}; none: "
+        f"{float(np.median(np.abs(err['err']))):.2f})"
+    )
+    per_day = err.groupby("as_of").agg(
+        level=("err", "median"),
+        skew=("skew", "first"),
+        vvix=("vvix", "first"),
+        vix=("vix", "first"),
+        vix9d=("vix9d", "first"),
+        vix3m=("vix3m", "first"),
+    )
+    keys = {
+        "SKEW": per_day["skew"],
+        "VVIX": per_day["vvix"],
+        "VIX9D/VIX": per_day["vix9d"] / per_day["vix"],
+        "VIX3M/VIX": per_day["vix3m"] / per_day["vix"],
+        "VIX": per_day["vix"],
+    }
+    corr = ", ".join(f"{k} {per_day['level'].corr(v):+.2f}" for k, v in keys.items())
+    print(f"correlation of the per-date median error ({len(per_day)} dates) with: {corr}")
+
+
+CV_FOLDS = 6
+CV_SEED = 0  # the folds are a seeded permutation of the dates, so reruns print the same table
+
+
+def cross_validation(band: pd.DataFrame, legs: pd.DataFrame, start) -> pd.DataFrame:
+    """Errors of every date priced by a fit that did not see it: the dates in `CV_FOLDS` folds,
+    each fold's options and condors priced by `fit_surface` on the others (from `start`)."""
+    dates = np.sort(band["as_of"].unique())
+    order = np.random.default_rng(CV_SEED).permutation(len(dates))
+    errors, credits = [], []
+    for fold in range(CV_FOLDS):
+        out = band["as_of"].isin(dates[order[fold::CV_FOLDS]])
+        out_legs = legs["as_of"].isin(dates[order[fold::CV_FOLDS]])
+        fit = calibration.fit_surface(
+            band[~out], legs[~out_legs], start=start, condor_weight=CONDOR_WEIGHT
         )
-    return pd.DataFrame(rows)
+        errors.append(_errors(band[out], fit.params))
+        if out_legs.any():
+            credits.append(calibration.condor_credits(legs[out_legs], fit.params))
+    err, cr = np.concatenate(errors), pd.concat(credits, ignore_index=True)
+    return pd.DataFrame([_summary_row(f"{CV_FOLDS}-fold by date", err, cr)])
 
 
 def calibration_section() -> calibration.SurfaceParams:
@@ -326,6 +417,14 @@ def calibration_section() -> calibration.SurfaceParams:
         per = per.reset_index()
         per["as_of"] = per["as_of"].dt.date
         print(fmt(per, 2))
+        error_breakdown(band[~held], defaults)
+        t2 = time.perf_counter()
+        cv = cross_validation(band, legs, defaults)
+        print(
+            f"\nevery date out of sample ({CV_FOLDS} folds of the {band['as_of'].nunique()} "
+            f"dates, each priced by a fit on the others; {time.perf_counter() - t2:.0f} s):"
+        )
+        print(fmt(cv, 2))
         spread = after["spread"] / after["market_credit"]
         print(f"\ncondor bid-ask / mid credit: median {float(spread.median()):.3f}")
         return p

@@ -80,7 +80,8 @@ def spx_quotes(folder: Path = CHAINS) -> pd.DataFrame:
 
 
 def _with_inputs(quotes: pd.DataFrame, snapshot: Path) -> pd.DataFrame:
-    """Add tau (calendar days / 365), the 3-month T-bill rate known that day and the VIX family."""
+    """Add tau (calendar days / 365), the 3-month T-bill rate known that day and the VIX family
+    (with VVIX and the Cboe SKEW index, for the error breakdown)."""
     q = quotes.copy()
     q["tau"] = (q["expiry"] - q["as_of"]).dt.days / 365.0
     rates = pd.read_csv(snapshot / "macro/DTB3.csv", parse_dates=["date"]).dropna()
@@ -88,7 +89,7 @@ def _with_inputs(quotes: pd.DataFrame, snapshot: Path) -> pd.DataFrame:
     days = rates.index.union(pd.DatetimeIndex(q["as_of"].unique()))
     q["rate"] = rates.reindex(days).ffill().loc[q["as_of"]].to_numpy() / 100.0
     vol = pd.read_csv(snapshot / "cboe_vol_indices_daily.csv", parse_dates=["date"])
-    family = vol[["date", "vix", "vix9d", "vix3m", "vix6m", "vvix"]]
+    family = vol[["date", "vix", "vix9d", "vix3m", "vix6m", "vvix", "skew"]]
     return q.merge(family.rename(columns={"date": "as_of"}), on="as_of", how="inner")
 
 
