@@ -81,7 +81,7 @@ TOTAL_KEYS = BOOK_TOTALS  # the book_marks totals, as alvh.book.marks stores the
 
 def with_structure(con: duckdb.DuckDBPyConnection, positions: list[dict]) -> list[dict]:
     """Each position record with what it is made of (issue 12): its legs (signed units per
-    unit, type, strike), its sleeve and whether its risk is defined."""
+    unit, type, strike), its sleeve, whether its risk is defined, and its entry side."""
     terms = positions_by_id(con, [r["position_id"] for r in positions])
     for record in positions:
         position = terms.get(record["position_id"])
@@ -91,6 +91,7 @@ def with_structure(con: duckdb.DuckDBPyConnection, positions: list[dict]) -> lis
         record["root"] = position.root
         record["sleeve"] = position.sleeve
         record["risk"] = position.risk
+        record["entry_side"] = position.entry_side
     return positions
 
 
