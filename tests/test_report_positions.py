@@ -3,7 +3,9 @@ structure's legs, undefined risk shown as such, and a table that fits the PDF pa
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -78,10 +80,11 @@ def test_the_subtotal_of_an_expiry_sums_its_spx_positions(context, mini_warehous
     assert october["subtotal"]["max_loss"] == money(sum(marks[i].max_loss for i in ids))
 
 
-def test_the_positions_table_fits_the_pdf_page(context):
+def _assert_positions_table_fits(html: str) -> None:
+    """The positions table's right edge, on every page it spans, is inside the page's."""
     from weasyprint import HTML
 
-    document = HTML(string=render_html(context)).render()
+    document = HTML(string=html).render()
     found = 0
     for page in document.pages:
         content = page._page_box
@@ -96,6 +99,10 @@ def test_the_positions_table_fits_the_pdf_page(context):
             edge = max(b.position_x + b.margin_width() for b in _boxes(box))
             assert edge <= right + 0.01, f"the positions table overflows by {edge - right:.1f} px"
     assert found
+
+
+def test_the_positions_table_fits_the_pdf_page(context):
+    _assert_positions_table_fits(render_html(context))
 
 
 def test_the_risk_graph_is_zero_at_today_and_the_payoff_at_expiry(mini_warehouse):
@@ -194,3 +201,120 @@ def test_the_book_after_the_proposed_orders_applies_them_without_writing(mini_wa
     )
     assert after.totals["risk_capital"] == pytest.approx(today.totals["risk_capital"])
     assert con.execute("SELECT count(*) FROM book_trades").fetchall() == before_rows
+
+
+QUOTE_DAY = date(2023, 9, 1)
+QUOTE_TABLE = "cboe_quote_table_spx_2023-09-01_cut.csv"  # the real slice the quote tests use
+# positions the slice quotes (every leg of the first, all but the 4770 call of the second) and
+# a VIX call it does not, with the widest ids and quantities the table must hold
+QUOTED_BOOK = """\
+position_id,kind,expiry,quantity,entry_date,entry_price,put_long,put_short,call_short,call_long,strike
+DESK-CONDOR-OCTOBER-QUOTED-AT-MARKET-LONG-NAME,iron_condor,2023-10-20,250,2023-08-25,9.50,4250,4355,4655,4760,
+HALF-QUOTED,iron_condor,2023-10-20,120,2023-08-25,9.50,4250,4355,4655,4770,
+VIX-HEDGE,vix_call,2023-09-20,900,2023-08-25,0.80,,,,,20
+"""
+QUOTED_ID = "DESK-CONDOR-OCTOBER-QUOTED-AT-MARKET-LONG-NAME"
+
+
+@pytest.fixture
+def quoted_day(snapshot_copy, tmp_path):
+    """The daily run's stored rows of a day with market marks, and its rendered report."""
+    from alvh import pipeline
+    from alvh.data.quotes.importer import import_quotes
+    from alvh.report import build_report
+
+    settings, con = snapshot_copy
+    path = tmp_path / "quoted.csv"
+    path.write_text(QUOTED_BOOK)
+    import_book(con, path, date(2026, 11, 25))
+    fixtures = Path(__file__).parent / "fixtures" / "option_chains"
+    import_quotes(con, fixtures / QUOTE_TABLE, date(2026, 11, 25))
+    with pipeline.daily_run(QUOTE_DAY, settings) as run_id:
+        pipeline.book_and_hedge_step(run_id, QUOTE_DAY, settings)
+    return settings, con, build_report(con, QUOTE_DAY, settings, run_id="run-quoted")
+
+
+def test_a_day_marked_at_market_shows_market_and_model_side_by_side(quoted_day):
+    from alvh.report.context import build_context
+
+    settings, con, _ = quoted_day
+    stored = {
+        row[0]: row[1:]
+        for row in con.execute(
+            "SELECT position_id, mark, model_mark, mark_source, value, quantity "
+            "FROM position_marks WHERE as_of = ?",
+            [QUOTE_DAY],
+        ).fetchall()
+    }
+    section = build_context(con, QUOTE_DAY, settings, None)["positions"]
+    assert section["at_market"] is True
+    rows = {r["id"]: r["vs_model"] for r in section["rows"]}
+    assert {k: r["source"] for k, r in rows.items()} == {
+        QUOTED_ID: "market",
+        "HALF-QUOTED": "mixed",
+        "VIX-HEDGE": "model",
+    }
+    mark, model_mark, _, value, quantity = stored[QUOTED_ID]
+    assert (rows[QUOTED_ID]["market"], rows[QUOTED_ID]["model"]) == (
+        number(mark),
+        number(model_mark),
+    )
+    assert rows[QUOTED_ID]["residual"] == number(mark - model_mark, 2, True)
+    # a condor costing more to close than the model says is worth less: value residual < 0
+    residual_usd = -(mark - model_mark) * 100 * quantity
+    assert rows[QUOTED_ID]["residual_usd"] == money(residual_usd, signed=True)
+    october = next(g for g in section["groups"] if g["expiry"] == "2023-10-20")
+    condors = {pid: row for pid, row in stored.items() if pid != "VIX-HEDGE"}
+    residuals = [-(m - mm) * 100 * q for m, mm, _, _, q in condors.values()]
+    assert october["subtotal"]["vs_model"]["residual_usd"] == money(sum(residuals), signed=True)
+    assert october["subtotal"]["vs_model"]["market"] == money(
+        sum(row[3] for row in condors.values())
+    )
+    assert rows["VIX-HEDGE"]["residual"] == number(0.0, 2, True)
+
+
+def _positions_table(html: str) -> str:
+    start = html.index('id="positions-table"')
+    return html[start : html.index("</table>", start)]
+
+
+def test_the_market_columns_fit_the_pdf_page(quoted_day):
+    from pypdf import PdfReader
+
+    _, _, result = quoted_day
+    html = result.html.read_text(encoding="utf-8")
+    _assert_positions_table_fits(html)
+    table = html[
+        html.index('id="positions-table"') : html.index(
+            "</table>", html.index('id="positions-table"')
+        )
+    ]
+    assert "Residual<br>marked at" in table and 'data-source="mixed"' in table
+    text = "\n".join(page.extract_text() for page in PdfReader(str(result.pdf)).pages)
+    start = text.index("Positions\n")
+    positions = text[start : text.index("Model vs market", start)]
+    # the right-most column's header and each of its values, whole
+    assert re.search(r"Market\s+model\s+Residual\s+marked\s+at\s", positions)
+    for source in ("market", "mixed", "model"):
+        assert re.search(rf"^{source}$", positions, re.MULTILINE), source
+    _, con, _ = quoted_day
+    for mark, model_mark, quantity in con.execute(
+        "SELECT mark, model_mark, quantity FROM position_marks WHERE as_of = ? AND kind = "
+        "'iron_condor'",
+        [QUOTE_DAY],
+    ).fetchall():
+        residual = money(-(mark - model_mark) * 100 * quantity, signed=True)
+        assert re.search(rf"^{re.escape(residual)}$", positions, re.MULTILINE), residual
+
+
+def test_a_model_only_day_has_no_market_columns(context):
+    section = context["positions"]
+    assert section["at_market"] is False
+    html = render_html(context)
+    table = html[
+        html.index('id="positions-table"') : html.index(
+            "</table>", html.index('id="positions-table"')
+        )
+    ]
+    assert "marked at" not in table and "data-source" not in table
+    assert 'colspan="12"' in table

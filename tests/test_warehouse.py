@@ -147,3 +147,39 @@ def test_a_nested_failure_caught_by_the_caller_still_undoes_everything(tmp_path)
         con.execute("INSERT INTO t VALUES (3)")
     assert con.execute("SELECT x FROM t").fetchall() == [(3,)]
     con.close()
+
+
+def test_marks_stored_before_mark_sources_become_the_models(tmp_path):
+    """0011: rows marked before market marks existed were all marked by the model."""
+    import shutil
+
+    earlier = tmp_path / "migrations"
+    earlier.mkdir()
+    for version, _, path in migration_files():
+        if version < 11:
+            shutil.copy(path, earlier / path.name)
+    con = connect(tmp_path / "alvh.duckdb")
+    migrate(con, earlier)
+    con.execute(
+        "INSERT INTO leg_marks VALUES ('2026-08-20', 'IC', 'put_long', 'put', 6500, "
+        "'2026-09-18', -2, 6800, 0.21, 12.5, -0.2, 0.001, 5.0, -1.0)"
+    )
+    con.execute(
+        "INSERT INTO position_marks VALUES ('2026-08-20', 'IC', 'iron_condor', 2, '2026-09-18', "
+        "4.25, -850, 300, 10, -0.1, -200, 50, -120, 9000, 6550, 7850)"
+    )
+    assert migrate(con) == ["0011_mark_sources"]
+    assert con.execute("SELECT mark_source, model_price, model_vol FROM leg_marks").fetchall() == [
+        ("model", 12.5, 0.21)
+    ]
+    assert con.execute("SELECT mark_source, model_mark FROM position_marks").fetchall() == [
+        ("model", 4.25)
+    ]
+    with pytest.raises(duckdb.ConstraintException, match="mark_source"):  # a writer must say
+        con.execute(
+            "INSERT INTO position_marks (as_of, position_id, kind, quantity, expiry, mark, "
+            "value, pnl, delta, gamma, vega, theta, vix_sensitivity, model_mark) VALUES "
+            "('2026-08-21', 'IC', 'iron_condor', 2, '2026-09-18', 4, -800, 350, 10, -0.1, "
+            "-200, 50, -120, 4)"
+        )
+    con.close()

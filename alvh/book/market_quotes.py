@@ -36,11 +36,13 @@ VIX_LOOKUP = ("VIX", "VIXW")
 @dataclass(frozen=True)
 class MarketLegs:
     """Leg greeks with market marks where quoted; `source` "market" | "model" per leg,
-    `model_price` the model's price of every leg, `bid` the quoted bid (NaN: none)."""
+    `model_price` and `model_vol` the model's price and vol of every leg, `bid` the quoted
+    bid (NaN: none)."""
 
     greeks: LegGreeks
     source: np.ndarray
     model_price: np.ndarray
+    model_vol: np.ndarray
     bid: np.ndarray
     root: list[str]
 
@@ -59,7 +61,7 @@ def market_legs(
     root = [""] * n
     quotes = _quotes(con, as_of, legs)
     if not len(quotes):
-        return MarketLegs(model, source, model.greeks.price.copy(), bid, root)
+        return MarketLegs(model, source, model.greeks.price.copy(), model.vol.copy(), bid, root)
     at = quotes["leg"].to_numpy()
     mid = 0.5 * (quotes["bid"].to_numpy() + quotes["ask"].to_numpy())
     tau = (legs.expiry[at] - np.datetime64(as_of, "D")).astype(float) / DAYS_PER_YEAR
@@ -96,7 +98,7 @@ def market_legs(
     for leg, r in zip(at, quotes["root"].to_numpy()[ok], strict=True):
         root[leg] = r
     marked = LegGreeks(Greeks(**arrays), model.underlying, vols, model.forwards)
-    return MarketLegs(marked, source, model.greeks.price.copy(), bid, root)
+    return MarketLegs(marked, source, model.greeks.price.copy(), model.vol.copy(), bid, root)
 
 
 def _quotes(con: duckdb.DuckDBPyConnection, as_of: date, legs: Legs) -> pd.DataFrame:

@@ -62,8 +62,8 @@ class PositionMark:
     max_loss: float | None
     breakevens: tuple[float, ...] | None
     model_delta: float  # $ per SPX point under the §4.4 dynamics (see the module docstring)
-    mark_source: str = "model"  # market | model | mixed: what its legs were marked at
-    model_mark: float | None = None  # the model's mark, beside a market one
+    mark_source: str  # market | model | mixed: what its legs were marked at
+    model_mark: float  # the mark had every leg been priced by the model
     sleeve: str = "condor"  # SPX legs: condor sleeve; VIX legs: hedge sleeve
     risk: str = "defined"  # "undefined": the loss is unbounded, max_loss is None
     legs: tuple[str, ...] = ()  # '−1 SPX 2026-09-18 7250 P' per leg, per position unit
@@ -321,7 +321,9 @@ def mark_book(
         as_of,
         snapshot,
         marks,
-        _legs_frame(positions, legs, greeks).assign(mark_source=market.source),
+        _legs_frame(positions, legs, greeks).assign(
+            mark_source=market.source, model_price=market.model_price, model_vol=market.model_vol
+        ),
         totals,
         day_pnl,
         assumptions,

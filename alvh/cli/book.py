@@ -211,13 +211,17 @@ def book_reset(
 
 @book_app.command("show")
 def book_show(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
-    """Positions marked by the model with dollar greeks, P&L and book totals (method §4)."""
+    """Positions marked (at market where quoted, else by the model) with dollar greeks, P&L
+    and book totals (method §4), on the settings the daily run marks with."""
     from alvh.book.marks import mark_book
+    from alvh.book.valuation import ModelParams
+    from alvh.hedge.day import configs
     from alvh.store.warehouse import connect
 
     settings = current_settings()
+    params, costs = ModelParams.from_mapping(settings.model), configs(settings)[2]
     with connect(settings.warehouse_path, read_only=True) as con:
-        marks = mark_book(con, marked_day(con, as_of))
+        marks = mark_book(con, marked_day(con, as_of), params, costs)
     if as_json:
         typer.echo(json.dumps(marks.as_json(), indent=2, default=str))
         return

@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 
 from alvh import __version__
+from alvh.book.valuation import ModelParams
 from alvh.core.settings import Settings
 from alvh.report.day import DayBook, DayDecision, Footnotes, load_day_book, load_day_decision
 from alvh.report.sections.changes import changes_section
@@ -116,7 +117,9 @@ def build_context(
         "equity": equity_section(con, as_of, settings, book, fn, simulate),
         "scenarios": scenarios_section(con, as_of, book, fn),
         "positions": positions_section(book),
-        "model_vs_market": model_vs_market_section(con, as_of),
+        "model_vs_market": model_vs_market_section(
+            con, as_of, book, ModelParams.from_mapping(settings.model)
+        ),
         "changes": changes_section(con, as_of, book, decision),
         "assumptions": assumptions_section(book, decision, settings),
         "provenance": provenance_section(header),

@@ -81,7 +81,7 @@ TOTAL_KEYS = BOOK_TOTALS  # the book_marks totals, as alvh.book.marks stores the
 
 def with_structure(con: duckdb.DuckDBPyConnection, positions: list[dict]) -> list[dict]:
     """Each position record with what it is made of (issue 12): its legs (signed units per
-    unit, type, strike), its sleeve and whether its risk is defined."""
+    unit, type, strike), its sleeve, whether its risk is defined, and its entry side."""
     terms = positions_by_id(con, [r["position_id"] for r in positions])
     for record in positions:
         position = terms.get(record["position_id"])
@@ -91,6 +91,7 @@ def with_structure(con: duckdb.DuckDBPyConnection, positions: list[dict]) -> lis
         record["root"] = position.root
         record["sleeve"] = position.sleeve
         record["risk"] = position.risk
+        record["entry_side"] = position.entry_side
     return positions
 
 
@@ -120,6 +121,8 @@ def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Setting
     _, _, costs = configs(settings)
     marks = mark_book(con, as_of, ModelParams.from_mapping(settings.model), costs)
     terms = {r["position_id"]: r for r in records(con, "position_terms")}
+    at_market = marks.legs["mark_source"].eq("market").groupby(marks.legs["position_id"])
+    legs_marked, legs_at_market = at_market.size().to_dict(), at_market.sum().to_dict()
     positions = []
     for p in marks.positions:
         record = {
@@ -129,6 +132,10 @@ def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Setting
             "max_loss": p.max_loss,
             "breakeven_low": p.breakeven_bounds()[0],
             "breakeven_high": p.breakeven_bounds()[1],
+            "mark_source": p.mark_source,
+            "model_mark": p.model_mark,
+            "legs_marked": int(legs_marked.get(p.position_id, 0)),
+            "legs_at_market": int(legs_at_market.get(p.position_id, 0)),
         }
         record.update({k: v for k, v in terms.get(p.position_id, {}).items() if k not in record})
         positions.append(record)

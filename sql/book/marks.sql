@@ -85,15 +85,20 @@ FROM settlements
 WHERE 'settle:' || position_id NOT IN (SELECT trade_id FROM book_trades);
 
 -- @statement insert_legs
-INSERT INTO leg_marks
+-- price and vol: what the leg was marked at (mid and market IV where mark_source = 'market')
+INSERT INTO leg_marks (as_of, position_id, leg, option_type, strike, expiry, units, underlying,
+                       vol, price, delta, gamma, vega, theta, mark_source, model_price,
+                       model_vol)
 SELECT as_of, position_id, leg, option_type, strike, CAST(expiry AS DATE), units, underlying,
-       vol, price, delta, gamma, vega, theta
+       vol, price, delta, gamma, vega, theta, mark_source, model_price, model_vol
 FROM legs;
 
 -- @statement insert_positions
-INSERT INTO position_marks
+INSERT INTO position_marks (as_of, position_id, kind, quantity, expiry, mark, value, pnl, delta,
+                            gamma, vega, theta, vix_sensitivity, max_loss, breakeven_low,
+                            breakeven_high, mark_source, model_mark)
 SELECT as_of, position_id, kind, quantity, expiry, mark, value, pnl, delta, gamma, vega, theta,
-       vix_sensitivity, max_loss, breakeven_low, breakeven_high
+       vix_sensitivity, max_loss, breakeven_low, breakeven_high, mark_source, model_mark
 FROM marked;
 
 -- @statement insert_book

@@ -10,9 +10,17 @@ SELECT * FROM book_marks WHERE as_of = $as_of;
 SELECT * FROM book_marks WHERE as_of = $previous;
 
 -- @statement stored_positions
--- the day's position marks with the contract terms from the book
+-- the day's position marks with the contract terms from the book and how many of its legs were
+-- marked at market
 WITH marks AS (
     SELECT * FROM position_marks WHERE as_of = $as_of
+),
+legs AS (
+    SELECT position_id, count(*) AS legs_marked,
+           count(*) FILTER (WHERE mark_source = 'market') AS legs_at_market
+    FROM leg_marks
+    WHERE as_of = $as_of
+    GROUP BY position_id
 ),
 terms AS (
     SELECT position_id, entry_date, entry_price, put_long, put_short, call_short, call_long,
@@ -22,9 +30,12 @@ terms AS (
 final AS (
     SELECT m.position_id, m.kind, m.quantity, m.expiry, m.mark, m.value, m.pnl, m.delta,
            m.gamma, m.vega, m.theta, m.vix_sensitivity, m.max_loss, m.breakeven_low,
-           m.breakeven_high, t.entry_date, t.entry_price, t.put_long, t.put_short,
-           t.call_short, t.call_long, t.strike, t.source
+           m.breakeven_high, m.mark_source, m.model_mark,
+           coalesce(l.legs_marked, 0) AS legs_marked,
+           coalesce(l.legs_at_market, 0) AS legs_at_market, t.entry_date, t.entry_price,
+           t.put_long, t.put_short, t.call_short, t.call_long, t.strike, t.source
     FROM marks AS m
+    LEFT JOIN legs AS l USING (position_id)
     LEFT JOIN terms AS t USING (position_id)
 )
 SELECT * FROM final ORDER BY kind, expiry, position_id;

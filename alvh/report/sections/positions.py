@@ -1,5 +1,8 @@
 """Positions table, grouped by expiry with per-expiry greeks: each position's structure (its
-legs), entry and mark, value, P&L, greeks, max loss and break-evens (issue 12)."""
+legs), entry and mark, value, P&L, greeks, max loss and break-evens (issue 12). On a day when
+any position was marked at market (issue 11), each also shows its model mark beside the
+market's, the residual (market − model) and what it was marked at; a model-only day's table
+has no such columns."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from itertools import groupby
 from alvh.core.numbers import finite_or_none
 from alvh.report.day import DayBook
 from alvh.report.formatting import iso, money, number
+
+MULTIPLIER = 100.0
 
 KIND_LABELS = {
     "iron_condor": "iron condor",
@@ -51,6 +56,40 @@ def _max_loss(p: dict) -> str:
     return money(p["max_loss"]) if finite_or_none(p.get("max_loss")) is not None else "—"
 
 
+def _marked_at_market(p: dict) -> bool:
+    return p.get("mark_source", "model") != "model"
+
+
+def _model_value(p: dict) -> float:
+    """The position's value in USD had every leg been priced by the model: marks are quoted as
+    a desk quotes them (a credit position's is what it costs to close), values as assets."""
+    side = -1.0 if p.get("entry_side") == "credit" else 1.0
+    return float(p["value"]) + side * (p["model_mark"] - p["mark"]) * MULTIPLIER * p["quantity"]
+
+
+def _vs_model(p: dict) -> dict:
+    """Market and model mark (points) and the residual, market − model, in points and in USD
+    of value for the whole position."""
+    return {
+        "market": number(p["mark"]),
+        "model": number(p["model_mark"]),
+        "residual": number(p["mark"] - p["model_mark"], 2, True),
+        "residual_usd": money(p["value"] - _model_value(p), signed=True),
+        "source": p["mark_source"],
+    }
+
+
+def _vs_model_total(rows: list[dict]) -> dict:
+    """Market and model value (USD) of `rows` and the residual, market − model."""
+    market = sum(float(p["value"]) for p in rows)
+    model = sum(_model_value(p) for p in rows)
+    return {
+        "market": money(market),
+        "model": money(model),
+        "residual_usd": money(market - model, signed=True),
+    }
+
+
 def _row(p: dict) -> dict:
     hedge = _is_hedge(p)
     # a VIX position's delta and gamma are per point of its VIX future and its vega per point
@@ -75,6 +114,7 @@ def _row(p: dict) -> dict:
         "vix_sens": number(p["vix_sensitivity"], 0, True),
         "max_loss": _max_loss(p),
         "breakevens": _breakevens(p),
+        "vs_model": _vs_model(p),
     }
 
 
@@ -91,6 +131,7 @@ def _subtotal(rows: list[dict]) -> dict:
         "theta": number(sum(p["theta"] for p in rows), 0, True),
         "vix_sens": number(sum(p["vix_sensitivity"] for p in rows), 0, True),
         "max_loss": money(sum(p["max_loss"] or 0 for p in spx)) if spx else "—",
+        "vs_model": _vs_model_total(rows),
     }
 
 
@@ -119,8 +160,11 @@ def positions_section(book: DayBook) -> dict:
             (t["condor_vix_sensitivity"] or 0) + (t["hedge_vix_sensitivity"] or 0), 0, True
         ),
         "max_loss": money(t["risk_capital"]),
+        "vs_model": _vs_model_total(book.positions),
     }
     return {
+        # market and model side by side only on a day something was marked at market
+        "at_market": any(_marked_at_market(p) for p in book.positions),
         "groups": groups,
         "rows": [row for group in groups for row in group["rows"]],
         "totals": totals,
