@@ -480,6 +480,7 @@ def backfill_step(
     days see earlier days' proposals and settlements)."""
     from tqdm import tqdm
 
+    from alvh.book.market_quotes import quote_days
     from alvh.book.marks import pending_settlements
     from alvh.book.range_book import BookHistory
     from alvh.book.range_marks import CashRateHistory
@@ -496,6 +497,7 @@ def backfill_step(
         decided = range_decision_inputs(con, days, settings)
         market, responses = MarketPanel(con, days), VixResponseHistory(con, days[-1])
         rates, book = CashRateHistory(con, days[-1]), BookHistory(con)
+        quoted = quote_days(con)
         totals = {"days": 0, "legs": 0, "positions": 0, "signals": 0, "states": 0, "orders": 0}
         bar = tqdm(total=len(days), unit="day", desc="backfill", disable=not progress)
         marks = None
@@ -516,6 +518,7 @@ def backfill_step(
                             vix_response=responses.fit(day),
                             rate_history=rates,
                             open_book=book.open_positions,
+                            quote_days=quoted,
                         )
                         decision = run_layers(
                             con,

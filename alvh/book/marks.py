@@ -244,6 +244,7 @@ def mark_book(
     snapshot: MarketSnapshot | None = None,
     rate_history: Callable[[date, date], history.KnownPanel] | None = None,
     open_book: Callable[[date], list[Position]] | None = None,
+    quote_days: frozenset[date] | None = None,
 ) -> BookMarks:
     """Mark every open position at the close of `as_of` (method §4.1, §4.2, §4.6).
 
@@ -254,7 +255,8 @@ def mark_book(
     the session before (a backfill has just made them), used for the day P&L instead of
     marking that day again. `snapshot`: `as_of`'s market as `load_market` reads it, from a
     panel read once for a range of days; `rate_history`: `cash_balance`'s `rates`;
-    `open_book(as_of)`: `open_positions(con, as_of)` from a book read once for a range.
+    `open_book(as_of)`: `open_positions(con, as_of)` from a book read once for a range;
+    `quote_days`: the dates with stored quotes (`alvh.book.market_quotes.quote_days`).
     """
     params = params or ModelParams()
     costs = costs or CostModel()
@@ -267,7 +269,8 @@ def mark_book(
     legs = build_legs(positions)
     # Legs quoted that day are marked at market (alvh.book.market_quotes); the VIX ±1 bumps
     # and the model delta stay the model's: they are its dynamics, not a price.
-    market = market_legs(con, as_of, legs, snapshot, leg_greeks(legs, snapshot, params))
+    model = leg_greeks(legs, snapshot, params)
+    market = market_legs(con, as_of, legs, snapshot, model, quote_days)
     greeks = market.greeks
     bumped = price_legs(legs, snapshot, params, vix_shift=[1.0, -1.0], forwards=greeks.forwards)
     model_delta = np.zeros(len(legs)) if with_model_delta else np.full(len(legs), np.nan)
