@@ -480,7 +480,9 @@ def backfill_step(
     days see earlier days' proposals and settlements)."""
     from tqdm import tqdm
 
+    from alvh.book.market_quotes import quote_days
     from alvh.book.marks import pending_settlements
+    from alvh.book.range_book import BookHistory
     from alvh.book.range_marks import CashRateHistory
     from alvh.book.scenarios import VixResponseHistory
     from alvh.data.market_day import MarketPanel
@@ -494,7 +496,8 @@ def backfill_step(
             raise UsageError(f"no day with SPX and VIX closes between {start} and {end}")
         decided = range_decision_inputs(con, days, settings)
         market, responses = MarketPanel(con, days), VixResponseHistory(con, days[-1])
-        rates = CashRateHistory(con, days[-1])
+        rates, book = CashRateHistory(con, days[-1]), BookHistory(con)
+        quoted = quote_days(con)
         totals = {"days": 0, "legs": 0, "positions": 0, "signals": 0, "states": 0, "orders": 0}
         bar = tqdm(total=len(days), unit="day", desc="backfill", disable=not progress)
         marks = None
@@ -514,6 +517,8 @@ def backfill_step(
                             snapshot=market.snapshot(day),
                             vix_response=responses.fit(day),
                             rate_history=rates,
+                            open_book=book.open_positions,
+                            quote_days=quoted,
                         )
                         decision = run_layers(
                             con,
@@ -522,6 +527,7 @@ def backfill_step(
                             marks=marks,
                             signals=decided.signals,
                             states=decided.states_on(day),
+                            open_book=book.open_positions,
                         )
                         ids = record_orders(con, decision, backfill_run=run_id)
                         if marks.assumptions["settlements_pending"]:

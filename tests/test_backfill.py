@@ -182,3 +182,67 @@ def test_range_layer_states_see_cpi_dates_only_once_published(snapshot_con):
         assert _same(list(ranged.states_on(day)), list(expected)), day
         readings = [{k: asdict(r) for k, r in h.on(day).items()} for h in (ranged.signals, alone)]
         assert _same(*readings), day
+
+
+QUOTED_DAY = date(2023, 9, 1)  # tests/fixtures/option_chains: a CBOE SPX chain of that day
+QUOTED_BOOK = """\
+position_id,kind,expiry,quantity,entry_date,entry_price,put_long,put_short,call_short,call_long,strike
+QUOTED,iron_condor,2023-10-20,2,2023-08-25,9.50,4250,4355,4655,4760,
+HEDGE,vix_call,2023-09-20,5,2023-08-25,0.80,,,,,20
+"""
+
+
+def _quoted_home(snapshot_warehouse, path) -> Settings:
+    from pathlib import Path
+
+    from alvh.book.positions import import_book
+    from alvh.data.quotes.importer import import_quotes
+
+    path.mkdir()
+    shutil.copy(snapshot_warehouse, path / "alvh.duckdb")
+    (path / "book.csv").write_text(QUOTED_BOOK)
+    con = open_warehouse(path / "alvh.duckdb")
+    try:
+        import_book(con, path / "book.csv", END)
+        chain = (
+            Path(__file__).parent / "fixtures/option_chains/cboe_quote_table_spx_2023-09-01_cut.csv"
+        )
+        import_quotes(con, chain, END)
+    finally:
+        con.close()
+    return Settings(home=path)
+
+
+def _market_marked_days(settings: Settings) -> set[date]:
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT as_of FROM book_marks "
+            "WHERE json_extract(assumptions, '$.legs_marked_at_market')::INT > 0"
+        ).fetchall()
+    finally:
+        con.close()
+    return {row[0] for row in rows}
+
+
+def test_backfill_marks_quoted_days_at_market_as_the_day_does(snapshot_warehouse, tmp_path):
+    start, end = date(2023, 8, 29), date(2023, 9, 6)
+    daily = _quoted_home(snapshot_warehouse, tmp_path / "daily")
+    con = connect(daily.warehouse_path, read_only=True)
+    try:
+        days = pipeline.marked_days(con, start, end)
+    finally:
+        con.close()
+    assert QUOTED_DAY in days
+    for day in days:
+        with pipeline.daily_run(day, daily) as run_id:
+            pipeline.book_and_hedge_step(run_id, day, daily)
+    filled = _quoted_home(snapshot_warehouse, tmp_path / "filled")
+    with pipeline.daily_run(end, filled, kind="backfill") as run_id:
+        pipeline.backfill_step(run_id, start, end, filled)
+    theirs, mine = _stored(daily), _stored(filled)
+    assert QUOTED_DAY in _market_marked_days(daily)  # the window reaches a quoted day
+    for table in ("leg_marks", "position_marks", "book_marks"):
+        assert len(mine[table]) == len(theirs[table]), table
+        for a, b in zip(mine[table], theirs[table], strict=True):
+            assert _same(a, b), (table, a, b)

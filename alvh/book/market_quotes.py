@@ -53,13 +53,17 @@ def market_legs(
     legs: Legs,
     snapshot: MarketSnapshot,
     model: LegGreeks,
+    quote_days: frozenset[date] | None = None,
 ) -> MarketLegs:
-    """`model` with every leg that has a two-sided quote on `as_of` marked at market."""
+    """`model` with every leg that has a two-sided quote on `as_of` marked at market.
+    `quote_days`: the dates with stored quotes (`quote_days`), read once for a range of days, so
+    a day outside them is not looked up."""
     n = len(legs)
     source = np.full(n, "model", dtype=object)
     bid = np.full(n, np.nan)
     root = [""] * n
-    quotes = _quotes(con, as_of, legs)
+    unquoted = quote_days is not None and as_of not in quote_days
+    quotes = _NO_QUOTES if unquoted else _quotes(con, as_of, legs)
     if not len(quotes):
         return MarketLegs(model, source, model.greeks.price.copy(), model.vol.copy(), bid, root)
     at = quotes["leg"].to_numpy()
@@ -101,10 +105,22 @@ def market_legs(
     return MarketLegs(marked, source, model.greeks.price.copy(), model.vol.copy(), bid, root)
 
 
+_NO_QUOTES = pd.DataFrame(columns=["leg", "root", "bid", "ask"])
+
+
+def quote_days(con: duckdb.DuckDBPyConnection) -> frozenset[date]:
+    """The dates with at least one stored option quote."""
+    sql = read_sql_statements("quotes/read.sql")
+    if not con.execute(sql["has_quotes"]).fetchall()[0][0]:
+        return frozenset()
+    rows = con.execute(sql["quote_days"]).fetchall()
+    return frozenset(pd.Timestamp(day).date() for (day,) in rows)
+
+
 def _quotes(con: duckdb.DuckDBPyConnection, as_of: date, legs: Legs) -> pd.DataFrame:
     sql = read_sql_statements("quotes/read.sql")
     if not len(legs) or not con.execute(sql["has_quotes"]).fetchall()[0][0]:
-        return pd.DataFrame(columns=["leg", "root", "bid", "ask"])
+        return _NO_QUOTES
     rows = []
     for i in range(len(legs)):
         lookup = SPX_LOOKUP if legs.is_spx[i] else VIX_LOOKUP

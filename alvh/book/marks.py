@@ -243,6 +243,8 @@ def mark_book(
     previous: BookMarks | None = None,
     snapshot: MarketSnapshot | None = None,
     rate_history: Callable[[date, date], history.KnownPanel] | None = None,
+    open_book: Callable[[date], list[Position]] | None = None,
+    quote_days: frozenset[date] | None = None,
 ) -> BookMarks:
     """Mark every open position at the close of `as_of` (method §4.1, §4.2, §4.6).
 
@@ -252,7 +254,9 @@ def mark_book(
     if those trades were done (nothing is written; no day P&L). `previous`: the book's marks of
     the session before (a backfill has just made them), used for the day P&L instead of
     marking that day again. `snapshot`: `as_of`'s market as `load_market` reads it, from a
-    panel read once for a range of days; `rate_history`: `cash_balance`'s `rates`.
+    panel read once for a range of days; `rate_history`: `cash_balance`'s `rates`;
+    `open_book(as_of)`: `open_positions(con, as_of)` from a book read once for a range;
+    `quote_days`: the dates with stored quotes (`alvh.book.market_quotes.quote_days`).
     """
     params = params or ModelParams()
     costs = costs or CostModel()
@@ -260,11 +264,13 @@ def mark_book(
         snapshot = load_market(con, as_of)
     elif snapshot.as_of != as_of:
         raise ValueError(f"market of {snapshot.as_of} passed to the marks of {as_of}")
-    positions = _apply(open_positions(con, as_of), what_if)
+    held = open_book(as_of) if open_book else open_positions(con, as_of)
+    positions = _apply(held, what_if)
     legs = build_legs(positions)
     # Legs quoted that day are marked at market (alvh.book.market_quotes); the VIX ±1 bumps
     # and the model delta stay the model's: they are its dynamics, not a price.
-    market = market_legs(con, as_of, legs, snapshot, leg_greeks(legs, snapshot, params))
+    model = leg_greeks(legs, snapshot, params)
+    market = market_legs(con, as_of, legs, snapshot, model, quote_days)
     greeks = market.greeks
     bumped = price_legs(legs, snapshot, params, vix_shift=[1.0, -1.0], forwards=greeks.forwards)
     model_delta = np.zeros(len(legs)) if with_model_delta else np.full(len(legs), np.nan)

@@ -5,6 +5,7 @@ read from the warehouse and written back for `as_of` in one transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -12,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from alvh.book.costs import CostModel
+from alvh.book.legs import Position
 from alvh.book.marks import BookMarks, mark_book
 from alvh.book.valuation import ModelParams
 from alvh.core.resources import read_sql_statements
@@ -47,6 +49,7 @@ def run_layers(
     marks: BookMarks | None = None,
     signals: SignalHistory | None = None,
     states: pd.Series | None = None,
+    open_book: Callable[[date], list[Position]] | None = None,
 ) -> LayerDecision:
     """Compute one day's decision from the warehouse (no writes).
 
@@ -54,6 +57,7 @@ def run_layers(
     that has just marked the day), so it is not marked a second time. `signals` and `states`:
     a signal history covering `as_of` and the day's layer-state row, computed once for a range
     of days (`alvh.hedge.range_engine`), so a backfill does not recompute them every day.
+    `open_book(as_of)`: the open positions from a book read once for the range.
     """
     signal_config, layer_config, costs = configs(settings)
     params = ModelParams.from_mapping(settings.model)
@@ -69,7 +73,8 @@ def run_layers(
         raise ValueError(f"marks of {marks.as_of} passed to the decision of {as_of}")
     sql = read_sql_statements("engine/engine.sql")
     layer_of = dict(con.execute(sql["hedge_layers"]).fetchall())
-    positions = {p.position_id: p for p in _open_calls(con, as_of)}
+    held = open_book(as_of) if open_book else _open_positions(con, as_of)
+    positions = {p.position_id: p for p in held if not p.is_condor}
     closing = dict(con.execute(sql["pending_closes"], {"as_of": as_of}).fetchall())
     holdings = []
     for m in marks.positions:
@@ -113,10 +118,10 @@ def run_layers(
     )
 
 
-def _open_calls(con, as_of: date):
+def _open_positions(con, as_of: date) -> list[Position]:
     from alvh.book.positions import open_positions
 
-    return [p for p in open_positions(con, as_of) if not p.is_condor]
+    return open_positions(con, as_of)
 
 
 def save_decision(con: duckdb.DuckDBPyConnection, decision: LayerDecision) -> list[str]:

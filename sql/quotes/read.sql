@@ -47,5 +47,9 @@ SELECT * FROM final;
 -- @statement has_quotes
 SELECT count(*) FROM duckdb_tables() WHERE table_name = 'option_quotes';
 
+-- @statement quote_days
+-- every date with a stored quote (a backfill looks quotes up only on those days)
+SELECT DISTINCT as_of FROM option_quotes;
+
 -- @statement count_day
 SELECT count(*) FROM option_quotes WHERE as_of = $as_of;
