@@ -481,7 +481,6 @@ def backfill_step(
     from tqdm import tqdm
 
     from alvh.book.market_quotes import quote_days
-    from alvh.book.marks import pending_settlements
     from alvh.book.range_book import BookHistory
     from alvh.book.range_marks import CashRateHistory
     from alvh.book.scenarios import VixResponseHistory
@@ -517,7 +516,7 @@ def backfill_step(
                             snapshot=market.snapshot(day),
                             vix_response=responses.fit(day),
                             rate_history=rates,
-                            open_book=book.open_positions,
+                            book=book,
                             quote_days=quoted,
                         )
                         decision = run_layers(
@@ -531,7 +530,7 @@ def backfill_step(
                         )
                         ids = record_orders(con, decision, backfill_run=run_id)
                         if marks.assumptions["settlements_pending"]:
-                            _settle(con, pending_settlements(con, day))
+                            _settle(con, book.settle(day))
                         signals, states = decision_rows(decision)
                         staged["legs"].append(marks.legs.assign(as_of=day))
                         staged["positions"].append(position_rows(marks).assign(as_of=day))

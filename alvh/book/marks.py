@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from typing import Protocol
 
 import duckdb
 import numpy as np
@@ -43,6 +44,15 @@ MULTIPLIER = 100.0
 NEAR_TERM_DAYS = 30  # §4.6: condors expiring within 30 days count against liquidity
 CASH_RATE_SERIES = ("DTB3", "DGS3MO")  # method §1: the T-bill, the constant-maturity yield
 CASH_RATE_LOOKBACK_DAYS = 30  # to fill the first sessions from a print just before them
+
+
+class RangeBook(Protocol):
+    """The book read once for a range of days (`alvh.book.range_book.BookHistory`): each
+    day's `open_positions(con, day)` and `pending_settlements(con, day)`."""
+
+    def open_positions(self, as_of: date) -> list[Position]: ...
+
+    def pending_settlements(self, as_of: date) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -194,9 +204,28 @@ def pending_settlements(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataF
     """Cash from positions that expired by `as_of` and are not yet settled in the ledger: the
     legs' intrinsic value at the settlement level, for the quantity still open."""
     rows = con.execute(read_sql_statements("book/marks.sql")["unsettled"], {"as_of": as_of}).df()
-    records = []
     terms = positions_by_id(con, rows["position_id"].tolist()) if len(rows) else {}
-    for row in rows.to_dict("records"):
+    return settlement_rows(rows.to_dict("records"), terms)
+
+
+SETTLEMENT_COLUMNS = (
+    "entry_id",
+    "entry_date",
+    "amount",
+    "kind",
+    "position_id",
+    "note",
+    "quantity",
+    "price",
+)
+
+
+def settlement_rows(unsettled: list[dict], terms: Mapping[str, Position]) -> pd.DataFrame:
+    """The ledger rows settling `unsettled` (the `unsettled` statement's rows, in its order);
+    `terms`: each position with its legs. A position whose expiry day is not in the warehouse
+    yet has no settlement level and waits."""
+    records = []
+    for row in unsettled:
         position = terms[row["position_id"]]
         settle = _settlement_level(row, position.root)
         if settle is None:
@@ -216,19 +245,7 @@ def pending_settlements(con: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataF
                 "price": value if position.entry_side == "debit" else -value,
             }
         )
-    return pd.DataFrame(
-        records,
-        columns=[
-            "entry_id",
-            "entry_date",
-            "amount",
-            "kind",
-            "position_id",
-            "note",
-            "quantity",
-            "price",
-        ],
-    )
+    return pd.DataFrame(records, columns=list(SETTLEMENT_COLUMNS))
 
 
 def mark_book(
@@ -243,7 +260,7 @@ def mark_book(
     previous: BookMarks | None = None,
     snapshot: MarketSnapshot | None = None,
     rate_history: Callable[[date, date], history.KnownPanel] | None = None,
-    open_book: Callable[[date], list[Position]] | None = None,
+    book: RangeBook | None = None,
     quote_days: frozenset[date] | None = None,
 ) -> BookMarks:
     """Mark every open position at the close of `as_of` (method §4.1, §4.2, §4.6).
@@ -255,7 +272,7 @@ def mark_book(
     the session before (a backfill has just made them), used for the day P&L instead of
     marking that day again. `snapshot`: `as_of`'s market as `load_market` reads it, from a
     panel read once for a range of days; `rate_history`: `cash_balance`'s `rates`;
-    `open_book(as_of)`: `open_positions(con, as_of)` from a book read once for a range;
+    `book`: the book's open positions and pending settlements, read once for a range;
     `quote_days`: the dates with stored quotes (`alvh.book.market_quotes.quote_days`).
     """
     params = params or ModelParams()
@@ -264,7 +281,7 @@ def mark_book(
         snapshot = load_market(con, as_of)
     elif snapshot.as_of != as_of:
         raise ValueError(f"market of {snapshot.as_of} passed to the marks of {as_of}")
-    held = open_book(as_of) if open_book else open_positions(con, as_of)
+    held = book.open_positions(as_of) if book else open_positions(con, as_of)
     positions = _apply(held, what_if)
     legs = build_legs(positions)
     # Legs quoted that day are marked at market (alvh.book.market_quotes); the VIX ±1 bumps
@@ -282,7 +299,7 @@ def mark_book(
         for i, p in enumerate(positions)
     ]
 
-    settlements = pending_settlements(con, as_of)
+    settlements = book.pending_settlements(as_of) if book else pending_settlements(con, as_of)
     cash, interest = cash_balance(con, as_of, settlements, rates=rate_history)
     settled = 0.0
     if what_if is not None:

@@ -51,15 +51,3 @@ ORDER BY position_id, leg_no;
 INSERT INTO cash_ledger
 SELECT $entry_id, $entry_date, $amount, 'deposit', NULL, $note
 WHERE NOT EXISTS (SELECT 1 FROM cash_ledger WHERE entry_id = $entry_id);
-
--- @statement all_positions
--- every stored position with its full quantity (a backfill reads the book once for a range)
-SELECT p.position_id, p.kind, p.expiry, p.quantity, p.entry_date, p.entry_price, p.put_long,
-       p.put_short, p.call_short, p.call_long, p.strike, e.entry_side
-FROM positions AS p
-LEFT JOIN position_entry AS e USING (position_id)
-ORDER BY p.kind, p.expiry, p.position_id;
-
--- @statement all_closes
--- every close with its date and quantity, in date order
-SELECT position_id, close_date, quantity FROM position_closes ORDER BY close_date, position_id;
