@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import duckdb
@@ -453,13 +453,15 @@ def _write_chunk(con: duckdb.DuckDBPyConnection, days: list[date], staged: dict)
 
 
 def _settle(con: duckdb.DuckDBPyConnection, settlements: pd.DataFrame) -> None:
-    """Enter the day's settlements in the ledger at once, as the daily run's `save_marks`
-    does, so the next day sees them settled rather than pending."""
+    """Enter the day's settlements at once, as the daily run's `save_marks` does — the ledger
+    entry and the journal's settle trade — so the next day sees them settled, not pending."""
     if not len(settlements):
         return
-    con.register("settlements", settlements)
+    sql = read_sql_statements("book/marks.sql")
+    con.register("settlements", settlements.assign(recorded_at=datetime.now()))
     try:
-        con.execute(read_sql_statements("book/marks.sql")["insert_settlements"])
+        con.execute(sql["insert_settlements"])
+        con.execute(sql["insert_settlement_trades"])
     finally:
         con.unregister("settlements")
 

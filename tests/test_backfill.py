@@ -34,6 +34,10 @@ STORED = {
     "position_marks": "SELECT * FROM position_marks ORDER BY as_of, position_id",
     "book_marks": "SELECT * FROM book_marks ORDER BY as_of",
     "settlements": "SELECT * FROM cash_ledger ORDER BY entry_id",
+    # an imported trade's source is its file's path, which differs between the two homes
+    "book_trades": "SELECT * EXCLUDE (recorded_at, source), "
+    "CASE WHEN source LIKE '%book.csv' THEN 'book file' ELSE source END FROM book_trades "
+    "ORDER BY trade_id",
     "signal_values": "SELECT * FROM signal_values ORDER BY as_of, signal",
     "layer_states": "SELECT * FROM layer_states ORDER BY as_of, layer",
     "orders": "SELECT * EXCLUDE (created_at, decided_at) FROM orders ORDER BY order_id",
