@@ -48,7 +48,8 @@ CASH_RATE_LOOKBACK_DAYS = 30  # to fill the first sessions from a print just bef
 
 class RangeBook(Protocol):
     """The book read once for a range of days (`alvh.book.range_book.BookHistory`): each
-    day's `open_positions(con, day)` and `pending_settlements(con, day)`."""
+    day's open positions and pending settlements, as `open_positions(con, as_of)` and
+    `pending_settlements(con, as_of)` read them for that day alone."""
 
     def open_positions(self, as_of: date) -> list[Position]: ...
 

@@ -684,8 +684,9 @@ def _record_refusal(con, import_id: str, origin: str, problems: list[Problem], s
         con.unregister("rejects")
 
 
-def _with_legs(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> list[Position]:
-    """Positions from their stored rows and legs (in the rows' order)."""
+def positions_from_rows(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> list[Position]:
+    """Positions from their stored rows (the `positions` columns and `entry_side`) with their
+    stored legs, in the rows' order."""
     if rows.empty:
         return []
     ids = rows["position_id"].tolist()
@@ -722,7 +723,7 @@ def open_positions(con: duckdb.DuckDBPyConnection, as_of: date) -> list[Position
     rows = con.execute(
         read_sql_statements("book/import.sql")["open_positions"], {"as_of": as_of}
     ).df()
-    return _with_legs(con, rows)
+    return positions_from_rows(con, rows)
 
 
 def positions_by_id(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, Position]:
@@ -732,7 +733,7 @@ def positions_by_id(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str,
     rows = con.execute(
         read_sql_statements("book/import.sql")["positions_by_id"], {"ids": list(ids)}
     ).df()
-    return {p.position_id: p for p in _with_legs(con, rows)}
+    return {p.position_id: p for p in positions_from_rows(con, rows)}
 
 
 SAMPLE_BOOK_DEPOSIT = 1_000_000.0  # starting cash of the sample book, about 10× its risk capital

@@ -15,7 +15,7 @@ import pandas as pd
 
 from alvh.book.legs import Position
 from alvh.book.marks import settlement_rows
-from alvh.book.positions import _with_legs
+from alvh.book.positions import positions_from_rows
 from alvh.core.resources import read_sql_statements
 
 
@@ -27,7 +27,9 @@ class BookHistory:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         sql = read_sql_statements("book/range_book.sql")
         # in open_positions' order (kind, expiry, id), each with its full quantity
-        self._positions: list[Position] = _with_legs(con, con.execute(sql["all_positions"]).df())
+        self._positions: list[Position] = positions_from_rows(
+            con, con.execute(sql["all_positions"]).df()
+        )
         self._by_id = {p.position_id: p for p in self._positions}
         self._expiring = sorted(self._positions, key=lambda p: (p.expiry, p.position_id))
         self._closes: dict[str, list[tuple[date, int]]] = defaultdict(list)

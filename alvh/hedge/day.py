@@ -15,6 +15,7 @@ import pandas as pd
 from alvh.book.costs import CostModel
 from alvh.book.legs import Position
 from alvh.book.marks import BookMarks, mark_book
+from alvh.book.positions import open_positions
 from alvh.book.valuation import ModelParams
 from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings
@@ -73,7 +74,7 @@ def run_layers(
         raise ValueError(f"marks of {marks.as_of} passed to the decision of {as_of}")
     sql = read_sql_statements("engine/engine.sql")
     layer_of = dict(con.execute(sql["hedge_layers"]).fetchall())
-    held = open_book(as_of) if open_book else _open_positions(con, as_of)
+    held = open_book(as_of) if open_book else open_positions(con, as_of)
     positions = {p.position_id: p for p in held if not p.is_condor}
     closing = dict(con.execute(sql["pending_closes"], {"as_of": as_of}).fetchall())
     holdings = []
@@ -116,12 +117,6 @@ def run_layers(
         pending,
         previous_vix=float(previous[0][0]) if previous else None,
     )
-
-
-def _open_positions(con, as_of: date) -> list[Position]:
-    from alvh.book.positions import open_positions
-
-    return open_positions(con, as_of)
 
 
 def save_decision(con: duckdb.DuckDBPyConnection, decision: LayerDecision) -> list[str]:
