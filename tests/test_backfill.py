@@ -9,6 +9,7 @@ import json
 import math
 import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -44,15 +45,19 @@ STORED = {
 }
 
 
-def _home(snapshot_warehouse, path) -> Settings:
+def _home(snapshot_warehouse, path, book: str = BOOK, quotes: Path | None = None) -> Settings:
+    """A copy of the snapshot warehouse holding `book` (and the quote file `quotes`)."""
+    from alvh.book.positions import import_book
+    from alvh.data.quotes.importer import import_quotes
+
     path.mkdir()
     shutil.copy(snapshot_warehouse, path / "alvh.duckdb")
-    (path / "book.csv").write_text(BOOK)
+    (path / "book.csv").write_text(book)
     con = open_warehouse(path / "alvh.duckdb")
     try:
-        from alvh.book.positions import import_book
-
         import_book(con, path / "book.csv", END)
+        if quotes is not None:
+            import_quotes(con, quotes, END)
     finally:
         con.close()
     return Settings(home=path)
@@ -189,6 +194,9 @@ def test_range_layer_states_see_cpi_dates_only_once_published(snapshot_con):
 
 
 QUOTED_DAY = date(2023, 9, 1)  # tests/fixtures/option_chains: a CBOE SPX chain of that day
+QUOTED_CHAIN = (
+    Path(__file__).parent / "fixtures/option_chains" / ("cboe_quote_table_spx_2023-09-01_cut.csv")
+)
 QUOTED_BOOK = """\
 position_id,kind,expiry,quantity,entry_date,entry_price,put_long,put_short,call_short,call_long,strike
 QUOTED,iron_condor,2023-10-20,2,2023-08-25,9.50,4250,4355,4655,4760,
@@ -197,24 +205,7 @@ HEDGE,vix_call,2023-09-20,5,2023-08-25,0.80,,,,,20
 
 
 def _quoted_home(snapshot_warehouse, path) -> Settings:
-    from pathlib import Path
-
-    from alvh.book.positions import import_book
-    from alvh.data.quotes.importer import import_quotes
-
-    path.mkdir()
-    shutil.copy(snapshot_warehouse, path / "alvh.duckdb")
-    (path / "book.csv").write_text(QUOTED_BOOK)
-    con = open_warehouse(path / "alvh.duckdb")
-    try:
-        import_book(con, path / "book.csv", END)
-        chain = (
-            Path(__file__).parent / "fixtures/option_chains/cboe_quote_table_spx_2023-09-01_cut.csv"
-        )
-        import_quotes(con, chain, END)
-    finally:
-        con.close()
-    return Settings(home=path)
+    return _home(snapshot_warehouse, path, QUOTED_BOOK, QUOTED_CHAIN)
 
 
 def _market_marked_days(settings: Settings) -> set[date]:
