@@ -259,13 +259,14 @@ def test_a_day_marked_at_market_shows_market_and_model_side_by_side(quoted_day):
         number(mark),
         number(model_mark),
     )
-    assert rows[QUOTED_ID]["residual"] == number(mark - model_mark, 2, True)
-    # a condor costing more to close than the model says is worth less: value residual < 0
-    residual_usd = -(mark - model_mark) * 100 * quantity
+    assert rows[QUOTED_ID]["residual"] == number(model_mark - mark, 2, True)
+    # model − market, as the Model vs market section: a condor the model says costs less to
+    # close than the market does is worth more to the model (value residual of opposite sign)
+    residual_usd = (mark - model_mark) * 100 * quantity
     assert rows[QUOTED_ID]["residual_usd"] == money(residual_usd, signed=True)
     october = next(g for g in section["groups"] if g["expiry"] == "2023-10-20")
     condors = {pid: row for pid, row in stored.items() if pid != "VIX-HEDGE"}
-    residuals = [-(m - mm) * 100 * q for m, mm, _, _, q in condors.values()]
+    residuals = [(m - mm) * 100 * q for m, mm, _, _, q in condors.values()]
     assert october["subtotal"]["vs_model"]["residual_usd"] == money(sum(residuals), signed=True)
     assert october["subtotal"]["vs_model"]["market"] == money(
         sum(row[3] for row in condors.values())
@@ -303,7 +304,7 @@ def test_the_market_columns_fit_the_pdf_page(quoted_day):
         "'iron_condor'",
         [QUOTE_DAY],
     ).fetchall():
-        residual = money(-(mark - model_mark) * 100 * quantity, signed=True)
+        residual = money((mark - model_mark) * 100 * quantity, signed=True)
         assert re.search(rf"^{re.escape(residual)}$", positions, re.MULTILINE), residual
 
 

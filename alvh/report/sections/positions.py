@@ -1,8 +1,9 @@
 """Positions table, grouped by expiry with per-expiry greeks: each position's structure (its
 legs), entry and mark, value, P&L, greeks, max loss and break-evens (issue 12). On a day when
 any position was marked at market (issue 11), each also shows its model mark beside the
-market's, the residual (market − model) and what it was marked at; a model-only day's table
-has no such columns."""
+market's, the residual (model − market: the model's error, as in the Model vs market section
+and `alvh quotes residuals`) and what it was marked at; a model-only day's table has no such
+columns."""
 
 from __future__ import annotations
 
@@ -68,25 +69,25 @@ def _model_value(p: dict) -> float:
 
 
 def _vs_model(p: dict) -> dict:
-    """Market and model mark (points) and the residual, market − model, in points and in USD
-    of value for the whole position."""
+    """Market and model mark (points) and the residual, model − market, in points of the mark
+    and in USD of value for the whole position."""
     return {
         "market": number(p["mark"]),
         "model": number(p["model_mark"]),
-        "residual": number(p["mark"] - p["model_mark"], 2, True),
-        "residual_usd": money(p["value"] - _model_value(p), signed=True),
+        "residual": number(p["model_mark"] - p["mark"], 2, True),
+        "residual_usd": money(_model_value(p) - p["value"], signed=True),
         "source": p["mark_source"],
     }
 
 
 def _vs_model_total(rows: list[dict]) -> dict:
-    """Market and model value (USD) of `rows` and the residual, market − model."""
+    """Market and model value (USD) of `rows` and the residual, model − market."""
     market = sum(float(p["value"]) for p in rows)
     model = sum(_model_value(p) for p in rows)
     return {
         "market": money(market),
         "model": money(model),
-        "residual_usd": money(market - model, signed=True),
+        "residual_usd": money(model - market, signed=True),
     }
 
 
