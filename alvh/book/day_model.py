@@ -285,3 +285,14 @@ def stored_day_surface(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str,
         value = record[key]
         record[key] = None if value is None or not np.isfinite(value) else float(value)
     return record
+
+
+def stored_day_params(con: duckdb.DuckDBPyConnection, as_of: date, defaults: ModelParams):
+    """`defaults` with the surface `day_surfaces` holds for `as_of` (what its stored marks were
+    priced with); `defaults` as they are for a day without a fitted row."""
+    row = stored_day_surface(con, as_of)
+    if row is None or row["status"] != "fitted":
+        return defaults
+    values = dict(row["params"])
+    ratio = [values.pop(k) for k in ("atm_ratio", "atm_ratio_vix", "atm_ratio_tenor")]
+    return with_surface(defaults, SurfaceParams(*ratio, mm.SkewParams(**values)))

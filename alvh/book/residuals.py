@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from alvh.book.day_model import day_model, fitted_values
 from alvh.book.valuation import ModelParams
 from alvh.core.errors import UsageError
 from alvh.core.resources import read_sql_statements
@@ -123,14 +124,36 @@ def quote_residuals(
     )
     options["market_iv"], options["delta"] = iv, delta
     options = options.sort_values(["underlying", "root", "expiry", "strike", "type"])
+    spx = options[options["underlying"] == "SPX"]
     summary = {
-        "SPX": residual_summary(options[options["underlying"] == "SPX"]),
+        "SPX": residual_summary(spx),
         "VIX": residual_summary(options[options["underlying"] == "VIX"]),
         "model": {"atm_ratio": params.atm_ratio, "skew": params.skew.__dict__},
         "market_inputs": snapshot.assumptions(),
         "vol_units": "residuals in vol points, model minus market",
+        "day_fit": _day_fit(con, as_of, params, snapshot, spx),
     }
     return QuoteResiduals(as_of, source, options.reset_index(drop=True), forwards, summary)
+
+
+def _day_fit(con, as_of: date, params: ModelParams, snapshot: MarketSnapshot, spx: pd.DataFrame):
+    """The surface the day's marks use when fitted to its quotes (`alvh.book.day_model`): how
+    many options it was fitted to, its median |IV error| on the options of `summary.SPX` (the
+    defaults' is `summary.SPX.median_abs_error`), and its parameters; None when not fitted."""
+    model = day_model(con, as_of, params, snapshot)
+    if not model.fitted:
+        return None
+    fitted = spx.copy()
+    _model_columns(fitted, snapshot, model.params)
+    error = residual_summary(fitted)
+    return {
+        "n_options": model.surface.n_options,
+        "median_abs_iv_err": error["median_abs_error"],
+        "median_error": error["median_error"],
+        "n": error["n"],
+        "fit": model.summary(),
+        "params": fitted_values(model.surface.params),
+    }
 
 
 def _forwards(quotes: pd.DataFrame, snapshot: MarketSnapshot, params: ModelParams):
@@ -176,9 +199,8 @@ def _model_columns(options: pd.DataFrame, snapshot: MarketSnapshot, params: Mode
     vol = np.full(len(options), np.nan)
     price = np.full(len(options), np.nan)
     if spx.any():
-        atm = mm.atm_vol(
-            tau[spx], snapshot.vix, snapshot.vix9d, snapshot.vix3m, snapshot.vix6m, params.atm_ratio
-        )
+        # the ATM level with its VIX and tenor elasticities, as `leg_greeks` prices the marks
+        atm = params.atm_vol(tau[spx], snapshot.vix, snapshot.vix9d, snapshot.vix3m, snapshot.vix6m)
         vol[spx] = mm.spx_implied_vol(
             strike[spx], model_forward[spx], tau[spx], atm, snapshot.vix, params.skew
         )
