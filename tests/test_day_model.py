@@ -178,3 +178,22 @@ def test_residuals_keep_the_defaults_error_and_add_the_day_fit(home):
     options = json.loads(shown.stdout)["options"]
     assert summary["model"]["atm_ratio"] == ModelParams().atm_ratio
     assert options and fit["params"]["atm_ratio"] != summary["model"]["atm_ratio"]
+
+
+def test_the_day_after_a_fitted_day_is_compared_with_the_fitted_marks(home):
+    """The day P&L of the session after the quoted day, marked now, is the change from the
+    stored (fitted) marks of the quoted day — as the report takes it from the two stored days
+    — not from that day re-priced with the next day's defaults."""
+    from alvh.book.costs import CostModel
+    from alvh.book.day_model import mark_day
+    from alvh.report.day import records, stored_day_pnl
+
+    con = connect(home / "alvh.duckdb", read_only=True)
+    try:
+        stored, _ = stored_day_pnl(con, NEXT, records(con, "stored_book", as_of=NEXT)[0])
+        marks, model = mark_day(con, NEXT, ModelParams(), CostModel())
+    finally:
+        con.close()
+    assert model.surface is None and stored is not None
+    assert marks.day_pnl["condor"] == pytest.approx(stored["condor"], abs=0.01)
+    assert marks.day_pnl["total"] == pytest.approx(stored["total"], abs=0.01)
