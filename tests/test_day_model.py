@@ -172,6 +172,7 @@ def test_residuals_keep_the_defaults_error_and_add_the_day_fit(home):
     fit = summary["day_fit"]
     (n_options,) = _rows(home, "SELECT n_options FROM day_surfaces")[0]
     assert fit["n_options"] == n_options and fit["n"] == summary["SPX"]["n"]
+    assert fit["fit"]["origin"] == "stored when the day was marked"
     assert fit["median_abs_iv_err"] < summary["SPX"]["median_abs_error"]
     assert set(fit["params"]) >= {"atm_ratio", "atm_ratio_tenor", "s", "c", "floor"}
     # the defaults' model IVs, as before: the JSON's model_iv are not the fitted surface's

@@ -16,7 +16,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from alvh.book.day_model import day_model, fitted_values
+from alvh.book.day_model import (
+    day_model,
+    fitted_values,
+    stored_day_params,
+    stored_day_surface,
+    surface_params,
+)
 from alvh.book.valuation import ModelParams
 from alvh.core.errors import UsageError
 from alvh.core.resources import read_sql_statements
@@ -137,22 +143,36 @@ def quote_residuals(
 
 
 def _day_fit(con, as_of: date, params: ModelParams, snapshot: MarketSnapshot, spx: pd.DataFrame):
-    """The surface the day's marks use when fitted to its quotes (`alvh.book.day_model`): how
-    many options it was fitted to, its median |IV error| on the options of `summary.SPX` (the
-    defaults' is `summary.SPX.median_abs_error`), and its parameters; None when not fitted."""
-    model = day_model(con, as_of, params, snapshot)
-    if not model.fitted:
-        return None
-    fitted = spx.copy()
-    _model_columns(fitted, snapshot, model.params)
-    error = residual_summary(fitted)
+    """The surface the day's marks use when fitted to its quotes (`alvh.book.day_model`): the
+    one `day_surfaces` stored when the day was marked, else fitted now. How many options it was
+    fitted to, its median |IV error| on the options of `summary.SPX` (the defaults' is
+    `summary.SPX.median_abs_error`), the fit's own before/after and its parameters; None when
+    the day's quotes were not fitted."""
+    stored = stored_day_surface(con, as_of)
+    if stored is not None:
+        if stored["status"] != "fitted":
+            return None
+        fitted_params = stored_day_params(con, as_of, params)
+        fit = {k: stored[k] for k in ("n_options", "n_slices", "n_condors", "run_id")}
+        fit["median_abs_iv_err_defaults"] = stored["median_abs_iv_err_defaults"]
+        fit["median_abs_iv_err_fitted"] = stored["median_abs_iv_err_fitted"]
+        fit["origin"] = "stored when the day was marked"
+    else:
+        model = day_model(con, as_of, params, snapshot)
+        if not model.fitted:
+            return None
+        fitted_params = model.params
+        fit = {**model.summary(), "origin": "fitted now (the day is not marked yet)"}
+    options = spx.copy()
+    _model_columns(options, snapshot, fitted_params)
+    error = residual_summary(options)
     return {
-        "n_options": model.surface.n_options,
+        "n_options": int(fit["n_options"]),
         "median_abs_iv_err": error["median_abs_error"],
         "median_error": error["median_error"],
         "n": error["n"],
-        "fit": model.summary(),
-        "params": fitted_values(model.surface.params),
+        "params": fitted_values(surface_params(fitted_params)),
+        "fit": fit,
     }
 
 
