@@ -392,6 +392,8 @@ def audit_step(
                 details[key] = r.facts[key]
         if r.step == "layers":
             details["layers"] = {k: v["state"] for k, v in r.facts["layers"].items()}
+        if r.step == "mark":  # which SPX surface priced the day (its fit or the defaults)
+            details["surface"] = r.facts["surface"]
     with connect(settings.warehouse_path) as con:
         head = runs.finish(con, run_id, as_of, status, message[:2000], details)
     # the head also goes outside the warehouse, where a rewritten chain cannot follow it

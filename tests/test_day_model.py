@@ -91,6 +91,16 @@ def test_the_quoted_day_is_priced_with_its_fit_and_the_next_day_with_the_default
     said = (home / f"run-{QUOTED}.txt").read_text()
     assert f"SPX surface: surface fitted to {n_options} quotes of {QUOTED}" in said
     assert f"defaults (no quotes stored for {NEXT})" in (home / f"run-{NEXT}.txt").read_text()
+    # the run's closing audit event records it too
+    audited = _rows(
+        home,
+        "SELECT json_extract_string(details, '$.surface') FROM audit_log "
+        "WHERE json_extract_string(details, '$.surface') IS NOT NULL ORDER BY seq",
+    )
+    assert [text.split(" (")[0] for (text,) in audited] == [
+        f"surface fitted to {n_options} quotes of {QUOTED}",
+        "defaults",
+    ]
 
     defaults = ModelParams()
     con = connect(home / "alvh.duckdb", read_only=True)
