@@ -208,3 +208,32 @@ def test_the_day_after_a_fitted_day_is_compared_with_the_fitted_marks(home):
     assert model.surface is None and stored is not None
     assert marks.day_pnl["condor"] == pytest.approx(stored["condor"], abs=0.01)
     assert marks.day_pnl["total"] == pytest.approx(stored["total"], abs=0.01)
+
+
+def test_the_day_surfaces_table_keeps_one_row_per_day_and_refuses_an_unknown_status(tmp_path):
+    """Migration 0012: one row per day, replaced on re-marking; a day without quotes none."""
+    import duckdb
+
+    from alvh.book.day_model import DayModel, save_day_surface
+    from alvh.model.day_surface import DaySurface
+    from alvh.store.warehouse import migrate
+
+    con = connect(tmp_path / "alvh.duckdb")
+    try:
+        assert "0012_day_surfaces" in migrate(con)
+        defaults = ModelParams()
+        surface = surface_params(defaults)
+        refused = DaySurface(QUOTED, "refused", surface, surface, 12, 1, 0, 0.8, None, "12 …")
+        assert save_day_surface(con, DayModel(QUOTED, defaults, refused, "a.csv"), "run-1") == 1
+        assert save_day_surface(con, DayModel(QUOTED, defaults, refused, "b.csv"), "run-2") == 1
+        rows = con.execute("SELECT as_of, status, sources, run_id FROM day_surfaces").fetchall()
+        assert rows == [(QUOTED, "refused", "b.csv", "run-2")]
+        assert save_day_surface(con, DayModel(QUOTED, defaults, None), "run-3") == 0
+        assert con.execute("SELECT count(*) FROM day_surfaces").fetchone()[0] == 0
+        with pytest.raises(duckdb.ConstraintException, match="status"):
+            con.execute(
+                "INSERT INTO day_surfaces VALUES ('2020-09-04', 'guessed', '', 0, 0, 0, '{}', "
+                "NULL, NULL, '', NULL, now())"
+            )
+    finally:
+        con.close()
