@@ -90,7 +90,7 @@ def main(directory: Path) -> None:
             residuals = quote_residuals(con, day)
             seconds.append(time.perf_counter() - started)
         spx = residuals.summary["SPX"]
-        label = f"residuals {day}: {len(residuals.options)} options, the day not marked (fit now)"
+        label = f"residuals {day}: {len(residuals.options)} options, the day not marked yet"
         print(_figures(label, seconds, 0.5))
         print(
             f"  IV error median {spx['median_error']:+.2f} vol pts, median |error| "

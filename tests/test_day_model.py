@@ -237,3 +237,23 @@ def test_the_day_surfaces_table_keeps_one_row_per_day_and_refuses_an_unknown_sta
             )
     finally:
         con.close()
+
+
+def test_residuals_of_a_day_not_marked_yet_leave_the_fit_to_the_mark_step(home, tmp_path):
+    """Without a stored fit `quotes residuals` shows the defaults' error alone (the fit is the
+    mark step's, 0.6–0.9 s); a report computing the day on the spot fits it and shows it."""
+    from alvh.book.residuals import quote_residuals
+
+    copy = tmp_path / "alvh.duckdb"
+    copy.write_bytes((home / "alvh.duckdb").read_bytes())
+    con = connect(copy)
+    try:
+        con.execute("DELETE FROM day_surfaces WHERE as_of = ?", [QUOTED])
+        unmarked = quote_residuals(con, QUOTED)
+        assert unmarked.summary["day_fit"] is None
+        assert unmarked.summary["SPX"]["n"] > 0
+        fitted = quote_residuals(con, QUOTED, fit_unmarked=True).summary["day_fit"]
+        assert fitted["fit"]["origin"] == "fitted now (the day is not marked yet)"
+        assert fitted["median_abs_iv_err"] < unmarked.summary["SPX"]["median_abs_error"]
+    finally:
+        con.close()

@@ -91,9 +91,16 @@ class QuoteResiduals:
 
 
 def quote_residuals(
-    con: duckdb.DuckDBPyConnection, as_of: date, params: ModelParams | None = None
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    params: ModelParams | None = None,
+    fit_unmarked: bool = False,
 ) -> QuoteResiduals:
-    """Model vs market for every two-sided SPX-family and VIX option quoted on `as_of`."""
+    """Model vs market for every two-sided SPX-family and VIX option quoted on `as_of`.
+
+    `summary.day_fit` is the surface stored when the day was marked; `fit_unmarked`: fit it
+    now for a day not marked yet (a report computing the day on the spot, which prices with
+    that fit), else None for such a day (the fit belongs to the mark step: 0.6–0.9 s)."""
     params = params or ModelParams()
     quotes = con.execute(
         read_sql_statements("quotes/read.sql")["day"],
@@ -137,14 +144,22 @@ def quote_residuals(
         "model": {"atm_ratio": params.atm_ratio, "skew": params.skew.__dict__},
         "market_inputs": snapshot.assumptions(),
         "vol_units": "residuals in vol points, model minus market",
-        "day_fit": _day_fit(con, as_of, params, snapshot, spx),
+        "day_fit": _day_fit(con, as_of, params, snapshot, spx, fit_unmarked),
     }
     return QuoteResiduals(as_of, source, options.reset_index(drop=True), forwards, summary)
 
 
-def _day_fit(con, as_of: date, params: ModelParams, snapshot: MarketSnapshot, spx: pd.DataFrame):
+def _day_fit(
+    con,
+    as_of: date,
+    params: ModelParams,
+    snapshot: MarketSnapshot,
+    spx: pd.DataFrame,
+    fit_unmarked: bool,
+):
     """The surface the day's marks use when fitted to its quotes (`alvh.book.day_model`): the
-    one `day_surfaces` stored when the day was marked, else fitted now. How many options it was
+    one `day_surfaces` stored when the day was marked, else (`fit_unmarked`) fitted now, else
+    None. How many options it was
     fitted to, its median |IV error| on the options of `summary.SPX` (the defaults' is
     `summary.SPX.median_abs_error`), the fit's own before/after and its parameters; None when
     the day's quotes were not fitted."""
@@ -157,6 +172,8 @@ def _day_fit(con, as_of: date, params: ModelParams, snapshot: MarketSnapshot, sp
         fit["median_abs_iv_err_defaults"] = stored["median_abs_iv_err_defaults"]
         fit["median_abs_iv_err_fitted"] = stored["median_abs_iv_err_fitted"]
         fit["origin"] = "stored when the day was marked"
+    elif not fit_unmarked:
+        return None
     else:
         model = day_model(con, as_of, params, snapshot)
         if not model.fitted:

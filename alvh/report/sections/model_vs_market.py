@@ -30,7 +30,8 @@ def model_vs_market_section(
     has_table = con.execute(sql["has_quotes"]).fetchall()[0][0]
     if not has_table or not con.execute(sql["count_day"], {"as_of": as_of}).fetchall()[0][0]:
         return {"available": False, "positions": [], "buckets": [], "surface": book.surface_text}
-    residuals = quote_residuals(con, as_of, params)
+    # a day computed for the report is priced with a fit made now: show that fit beside
+    residuals = quote_residuals(con, as_of, params, fit_unmarked=book.source == "computed")
     rows = []
     for p in book.positions:
         market, model = float(p["mark"]), float(p["model_mark"])
