@@ -197,7 +197,7 @@ def _compute_marks(
     con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings, **known: object
 ):
     """The day's marks; `known`: what a backfill already has for the day (`mark_book`'s
-    `previous`, `snapshot`, `vix_response`, `rate_history`)."""
+    `snapshot`, `vix_response`, `book`, `rate_history`, `quote_days`) or does not need."""
     from alvh.book.marks import mark_book
 
     params, costs = _engine_inputs(settings)
@@ -501,7 +501,6 @@ def backfill_step(
         quoted = quote_days(con)
         totals = {"days": 0, "legs": 0, "positions": 0, "signals": 0, "states": 0, "orders": 0}
         bar = tqdm(total=len(days), unit="day", desc="backfill", disable=not progress)
-        marks = None
         try:
             for first in range(0, len(days), chunk_days):
                 chunk = days[first : first + chunk_days]
@@ -514,7 +513,7 @@ def backfill_step(
                             con,
                             day,
                             settings,
-                            previous=marks,
+                            with_day_pnl=False,  # not stored: book_marks has no day P&L
                             snapshot=market.snapshot(day),
                             vix_response=responses.fit(day),
                             rate_history=rates,

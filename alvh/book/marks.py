@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -48,12 +48,24 @@ CASH_RATE_LOOKBACK_DAYS = 30  # to fill the first sessions from a print just bef
 
 class RangeBook(Protocol):
     """The book read once for a range of days (`alvh.book.range_book.BookHistory`): each
-    day's open positions and pending settlements, as `open_positions(con, as_of)` and
-    `pending_settlements(con, as_of)` read them for that day alone."""
+    day's open positions, pending settlements and cash, as `open_positions(con, as_of)`,
+    `pending_settlements(con, as_of)` and `cash_balance(con, as_of, extra)` read them for that
+    day alone."""
 
     def open_positions(self, as_of: date) -> list[Position]: ...
 
     def pending_settlements(self, as_of: date) -> pd.DataFrame: ...
+
+    def cash_balance(
+        self, as_of: date, extra: pd.DataFrame, rates: CashGrowth
+    ) -> tuple[float, float]: ...
+
+
+class CashGrowth(Protocol):
+    """`rate_growth` of `cash_rates(con, first, as_of)`, from rates read once for a range
+    (`alvh.book.range_marks.CashRateHistory`)."""
+
+    def growth(self, first: date, as_of: date) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 @dataclass(frozen=True)
@@ -156,32 +168,43 @@ def cash_rates(con: duckdb.DuckDBPyConnection, first: date, as_of: date) -> hist
 
 
 def cash_balance(
-    con: duckdb.DuckDBPyConnection,
-    as_of: date,
-    extra: pd.DataFrame | None = None,
-    rates: Callable[[date, date], history.KnownPanel] | None = None,
+    con: duckdb.DuckDBPyConnection, as_of: date, extra: pd.DataFrame | None = None
 ) -> tuple[float, float]:
     """Cash at the close of `as_of` and the interest in it (3-month T-bill, method §1).
 
     Each ledger amount grows from its date at the rate known each day (simple interest per
-    calendar-day gap, compounded from session to session). `rates(first, as_of)`: what
-    `cash_rates` returns, from a history read once for a range of days (a backfill).
+    calendar-day gap, compounded from session to session): `rate_growth`, `grown_cash`.
     """
     ledger = con.execute(read_sql_statements("book/marks.sql")["ledger"], {"as_of": as_of}).df()
     if extra is not None and len(extra):
         ledger = pd.concat([ledger, extra[["entry_date", "amount"]]], ignore_index=True)
     if ledger.empty:
         return 0.0, 0.0
-    ledger["entry_date"] = pd.to_datetime(ledger["entry_date"])
-    first = min(ledger["entry_date"].min().date(), as_of)
-    panel = rates(first, as_of) if rates else cash_rates(con, first, as_of)
+    entry_dates = pd.to_datetime(ledger["entry_date"]).to_numpy(dtype="datetime64[D]")
+    first = min(entry_dates.min().item(), as_of)
+    days, growth = rate_growth(cash_rates(con, first, as_of))
+    return grown_cash(entry_dates, ledger["amount"].to_numpy(dtype=float), days, growth)
+
+
+def rate_growth(panel: history.KnownPanel) -> tuple[np.ndarray, np.ndarray]:
+    """The panel's sessions and what a dollar held from the first has grown to at each: the
+    3-month T-bill (the constant-maturity yield where it is missing, the last rate carried),
+    simple interest per calendar-day gap, compounded from session to session. A panel cut at
+    an earlier day gives a prefix of the same arrays, bit for bit (a backfill cuts once)."""
     rates = panel.values["DTB3"].fillna(panel.values["DGS3MO"]).ffill().fillna(0.0) / 100.0
-    days = panel.values.index
-    gaps = np.diff(days.values).astype("timedelta64[D]").astype(float)
+    days = panel.values.index.to_numpy(dtype="datetime64[D]")
+    gaps = np.diff(days).astype(float)
     growth = np.concatenate([[1.0], np.cumprod(1.0 + rates.to_numpy()[:-1] * gaps / 365.0)])
-    at = np.searchsorted(days.values, ledger["entry_date"].values, side="right") - 1
+    return days, growth
+
+
+def grown_cash(
+    entry_dates: np.ndarray, amounts: np.ndarray, days: np.ndarray, growth: np.ndarray
+) -> tuple[float, float]:
+    """(balance, interest) at the last of `days` of ledger amounts dated `entry_dates`, each
+    grown from its date's session (`rate_growth`'s `days` and `growth`)."""
+    at = np.searchsorted(days, entry_dates, side="right") - 1
     at = np.clip(at, 0, len(days) - 1)
-    amounts = ledger["amount"].to_numpy(dtype=float)
     balance = float((amounts * growth[-1] / growth[at]).sum())
     return balance, balance - float(amounts.sum())
 
@@ -260,7 +283,7 @@ def mark_book(
     what_if: WhatIf | None = None,
     previous: BookMarks | None = None,
     snapshot: MarketSnapshot | None = None,
-    rate_history: Callable[[date, date], history.KnownPanel] | None = None,
+    rate_history: CashGrowth | None = None,
     book: RangeBook | None = None,
     quote_days: frozenset[date] | None = None,
 ) -> BookMarks:
@@ -272,8 +295,8 @@ def mark_book(
     if those trades were done (nothing is written; no day P&L). `previous`: the book's marks of
     the session before (a backfill has just made them), used for the day P&L instead of
     marking that day again. `snapshot`: `as_of`'s market as `load_market` reads it, from a
-    panel read once for a range of days; `rate_history`: `cash_balance`'s `rates`;
-    `book`: the book's open positions and pending settlements, read once for a range;
+    panel read once for a range of days; `book`: the book's open positions, pending
+    settlements and cash, read once for a range, with `rate_history` the cash rates it grows;
     `quote_days`: the dates with stored quotes (`alvh.book.market_quotes.quote_days`).
     """
     params = params or ModelParams()
@@ -301,7 +324,10 @@ def mark_book(
     ]
 
     settlements = book.pending_settlements(as_of) if book else pending_settlements(con, as_of)
-    cash, interest = cash_balance(con, as_of, settlements, rates=rate_history)
+    if book is not None:
+        cash, interest = book.cash_balance(as_of, settlements, rate_history)
+    else:
+        cash, interest = cash_balance(con, as_of, settlements)
     settled = 0.0
     if what_if is not None:
         cash, settled, with_day_pnl = cash + what_if.cash, what_if.pending_premium_done, False
@@ -423,8 +449,11 @@ def _liquidity_ratio(
         bought, _ = costs.vix_call_fill(price, "buy")
         units = legs.units[vix_idx]
         dollars = np.where(units > 0, sold, bought) * units * legs.quantity[vix_idx] * MULTIPLIER
-        per_position = pd.Series(dollars).groupby(legs.position[vix_idx]).sum()
-        liquidation = float(per_position.clip(lower=0.0).sum())
+        per_position: dict[int, float] = {}
+        for position, amount in zip(legs.position[vix_idx].tolist(), dollars.tolist(), strict=True):
+            per_position[position] = per_position.get(position, 0.0) + amount
+        worth = np.array([per_position[p] for p in sorted(per_position)])
+        liquidation = float(np.maximum(worth, 0.0).sum())
     horizon = np.datetime64(as_of, "D") + np.timedelta64(NEAR_TERM_DAYS, "D")
     near = sum(m.max_loss or 0.0 for m in condor if np.datetime64(m.expiry, "D") <= horizon)
     pending = (

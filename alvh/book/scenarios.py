@@ -23,7 +23,9 @@ from alvh.model.market import (
     VixResponse,
     apply_vix_response,
     fit_vix_response,
+    fit_vix_response_pairs,
     front_contracts,
+    vix_response_pairs,
 )
 
 SPX_SHOCKS = (-0.25, -0.20, -0.15, -0.10, -0.07, -0.05, -0.03, 0.0, 0.03, 0.05, 0.10)
@@ -267,15 +269,21 @@ def vix_response_fit(con, as_of: date) -> VixResponse:
 
 class VixResponseHistory:
     """The SPX and VIX history read once (a backfill): `fit(day)` is `vix_response_fit(con,
-    day)`, each day's rows of the panel being those known at its close."""
+    day)`, each day's rows of the panel being those known at its close, so a day's regression
+    data is a prefix of the range's (`alvh.model.market.vix_response_pairs`)."""
 
     def __init__(self, con, end: date) -> None:
-        self._panel = _spx_vix_history(con, end)
+        panel = _spx_vix_history(con, end)
+        self._dates, self._r, self._y = vix_response_pairs(
+            panel["SPX"].dropna(), panel["VIX"].dropna()
+        )
 
     def fit(self, day: date) -> VixResponse:
         """The §2.4 fit on the closes known by `day`."""
-        known = self._panel.loc[: pd.Timestamp(day)]
-        return fit_vix_response(known["SPX"].dropna(), known["VIX"].dropna())
+        known = int(np.searchsorted(self._dates, np.datetime64(day, "D"), side="right"))
+        return fit_vix_response_pairs(
+            self._dates[:known], self._r[: known - 1], self._y[: known - 1]
+        )
 
 
 def history_inputs(con, as_of: date) -> tuple[VixResponse, pd.DataFrame]:

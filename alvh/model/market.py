@@ -46,6 +46,7 @@ __all__ = [
     "atm_vol",
     "fit_skew_to_reference",
     "fit_vix_response",
+    "fit_vix_response_pairs",
     "fit_vx_mean_reversion",
     "fit_vx_shock_kappa",
     "fit_vx_term_convexity",
@@ -60,6 +61,7 @@ __all__ = [
     "term_structure_vx_forward",
     "vix_call_strike_for_delta",
     "vix_option_vol",
+    "vix_response_pairs",
     "vix_strike_grid",
     "vx_curve",
     "vx_model_errors",
@@ -908,18 +910,32 @@ def fit_vix_response(spx_close: pd.Series, vix_close: pd.Series) -> VixResponse:
     Both series are indexed by date; only dates present in both count (VIX prints on exchange
     holidays drop out), and each change runs from the previous common date.
     """
+    return fit_vix_response_pairs(*vix_response_pairs(spx_close, vix_close))
+
+
+def vix_response_pairs(
+    spx_close: pd.Series, vix_close: pd.Series
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The §2.4 regression's data: the dates with both closes (datetime64[D], ascending), and
+    per change between consecutive ones the SPX simple return and the log VIX change. The data
+    of an earlier cut of both series is a prefix of these arrays, bit for bit."""
     both = pd.concat(
         [spx_close.rename("spx"), vix_close.rename("vix")], axis=1, join="inner"
     ).dropna()
     both = both[(both["spx"] > 0) & (both["vix"] > 0)].sort_index()
     r = both["spx"].pct_change().to_numpy()[1:]
     y = np.diff(np.log(both["vix"].to_numpy()))
+    return pd.to_datetime(both.index).to_numpy(dtype="datetime64[D]"), r, y
+
+
+def fit_vix_response_pairs(dates: np.ndarray, r: np.ndarray, y: np.ndarray) -> VixResponse:
+    """`fit_vix_response` on `vix_response_pairs`' arrays (or a prefix of them: `dates[:k]`
+    with `r[:k - 1]`, `y[:k - 1]`, the fit as known on `dates[k - 1]`)."""
     down, up = r < 0, r >= 0
     if down.sum() < 3 or up.sum() < 3:
         raise ValueError("need at least 3 down days and 3 up days to fit the VIX response")
     d = _ols(r[down], y[down])
     u = _ols(r[up], y[up])
-    idx = pd.to_datetime(both.index)
     return VixResponse(
         d[0],
         d[1],
@@ -929,8 +945,8 @@ def fit_vix_response(spx_close: pd.Series, vix_close: pd.Series) -> VixResponse:
         u[1],
         u[2],
         int(up.sum()),
-        idx[0].date(),
-        idx[-1].date(),
+        dates[0].item(),
+        dates[-1].item(),
     )
 
 
