@@ -30,8 +30,8 @@ from alvh.book.costs import CostModel
 from alvh.book.legs import Position
 from alvh.book.market_quotes import MarketLegs, market_legs
 from alvh.book.positions import open_positions, positions_by_id
-from alvh.book.scenarios import model_leg_deltas, vix_response_fit
-from alvh.book.valuation import Legs, ModelParams, build_legs, leg_greeks, price_legs
+from alvh.book.scenarios import model_delta_moves, model_deltas, vix_response_fit
+from alvh.book.valuation import Legs, ModelParams, build_legs, greeks_and_prices
 from alvh.core import calendar
 from alvh.core.errors import UsageError
 from alvh.core.resources import read_sql_statements
@@ -310,14 +310,20 @@ def mark_book(
     legs = build_legs(positions)
     # Legs quoted that day are marked at market (alvh.book.market_quotes); the VIX ±1 bumps
     # and the model delta stay the model's: they are its dynamics, not a price.
-    model = leg_greeks(legs, snapshot, params)
+    # One pass of the model over today's close, VIX ± 1 (the VIX sensitivity, §4.2) and, with
+    # the model delta, SPX ± its bump under the §2.4 fit.
+    moves, shifts = np.zeros(0), np.zeros(0)
+    if len(legs) and with_model_delta:
+        moves, shifts = model_delta_moves(snapshot, vix_response or vix_response_fit(con, as_of))
+    model, prices = greeks_and_prices(
+        legs, snapshot, params, [0.0, 0.0, *moves], [1.0, -1.0, *shifts]
+    )
     market = market_legs(con, as_of, legs, snapshot, model, quote_days)
     greeks = market.greeks
-    bumped = price_legs(legs, snapshot, params, vix_shift=[1.0, -1.0], forwards=greeks.forwards)
+    bumped = prices[:2]
     model_delta = np.zeros(len(legs)) if with_model_delta else np.full(len(legs), np.nan)
-    if len(legs) and with_model_delta:
-        fit = vix_response or vix_response_fit(con, as_of)
-        model_delta = model_leg_deltas(legs, snapshot, params, fit, greeks.forwards)
+    if len(moves):
+        model_delta = model_deltas(prices[2], prices[3], snapshot)
     marks = [
         _position_mark(i, p, legs, greeks, bumped, model_delta, market)
         for i, p in enumerate(positions)

@@ -86,9 +86,24 @@ def model_leg_deltas(
     SPX delta too. A central difference over ±`bump`: as the fit's slope differs between down
     and up days, this is the mean of the two one-sided deltas. Per SPX point, per unit.
     """
-    moves = np.array([bump, -bump])
-    shift = fitted_vix_shift(snapshot.vix, moves, fit)
+    moves, shift = model_delta_moves(snapshot, fit, bump)
     up, down = price_legs(legs, snapshot, params, moves, shift, 0.0, forwards)
+    return model_deltas(up, down, snapshot, bump)
+
+
+def model_delta_moves(
+    snapshot: MarketSnapshot, fit: VixResponse, bump: float = MODEL_DELTA_BUMP
+) -> tuple[np.ndarray, np.ndarray]:
+    """The two scenarios behind `model_leg_deltas`: SPX returns (+bump, −bump) and the VIX
+    shifts the §2.4 fit gives them."""
+    moves = np.array([bump, -bump])
+    return moves, fitted_vix_shift(snapshot.vix, moves, fit)
+
+
+def model_deltas(
+    up: np.ndarray, down: np.ndarray, snapshot: MarketSnapshot, bump: float = MODEL_DELTA_BUMP
+) -> np.ndarray:
+    """`model_leg_deltas` from the legs' prices in the two `model_delta_moves` scenarios."""
     return (up - down) / (2.0 * bump * snapshot.spx)
 
 

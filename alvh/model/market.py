@@ -637,10 +637,24 @@ def vx_model_errors(
     return pd.DataFrame(rows)
 
 
+def _floats(column: pd.Series) -> np.ndarray:
+    """A column as floats, text that is no number as NaN (numbers pass without a parse)."""
+    if pd.api.types.is_float_dtype(column.dtype):
+        return column.to_numpy(dtype=float)
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+
+
+def _days(column: pd.Series) -> np.ndarray:
+    """A column of dates or timestamps as datetime64[D] (the day of each)."""
+    if not pd.api.types.is_datetime64_dtype(column.dtype):
+        column = pd.to_datetime(column)
+    return column.to_numpy(dtype="datetime64[D]")
+
+
 def _observed_interp(contracts_on_day: pd.DataFrame, expiry: DateLike) -> tuple[float, str]:
     d = contracts_on_day
-    settle = pd.to_numeric(d["settle"], errors="coerce").to_numpy(dtype=float)
-    exp = pd.to_datetime(d["expiry"]).dt.normalize().to_numpy()
+    settle = _floats(d["settle"])
+    exp = _days(d["expiry"])
     ok = np.isfinite(settle) & (settle > 0)
     if not ok.any():
         return (np.nan, "none")
@@ -750,7 +764,8 @@ def vx_curve(
     if observed is not None and len(observed):
         day = observed
         if "date" in observed.columns:
-            day = observed[pd.to_datetime(observed["date"]).dt.normalize() == t0]
+            on_day = _days(observed["date"]) == np.datetime64(t0, "D")
+            day = observed if on_day.all() else observed[on_day]
         if len(day):
             value, source = _observed_interp(day, t1)
             if np.isfinite(value):
