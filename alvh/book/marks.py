@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Protocol
 
 import duckdb
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from alvh.book.costs import CostModel
-from alvh.book.legs import Position
+from alvh.book.legs import Leg, Position
 from alvh.book.market_quotes import MarketLegs, market_legs
 from alvh.book.positions import open_positions, positions_by_id
 from alvh.book.scenarios import model_delta_moves, model_deltas, vix_response_fit
@@ -324,10 +325,7 @@ def mark_book(
     model_delta = np.zeros(len(legs)) if with_model_delta else np.full(len(legs), np.nan)
     if len(moves):
         model_delta = model_deltas(prices[2], prices[3], snapshot)
-    marks = [
-        _position_mark(i, p, legs, greeks, bumped, model_delta, market)
-        for i, p in enumerate(positions)
-    ]
+    marks = _position_marks(positions, legs, greeks, bumped, model_delta, market)
 
     settlements = book.pending_settlements(as_of) if book else pending_settlements(con, as_of)
     if book is not None:
@@ -377,63 +375,82 @@ def mark_book(
         as_of,
         snapshot,
         marks,
-        _legs_frame(positions, legs, greeks).assign(
-            mark_source=market.source, model_price=market.model_price, model_vol=market.model_vol
-        ),
+        _legs_frame(positions, legs, market),
         totals,
         day_pnl,
         assumptions,
     )
 
 
-def _position_mark(
-    index: int,
-    position: Position,
+def _position_marks(
+    positions: list[Position],
     legs: Legs,
     greeks,
     bumped,
     model_delta: np.ndarray,
     market: MarketLegs,
-) -> PositionMark:
-    """One position's mark: `mark` per unit as a desk quotes it (what it costs to close a
+) -> list[PositionMark]:
+    """Each position's mark: `mark` per unit as a desk quotes it (what it costs to close a
     position opened for a credit, what one opened for a debit is worth), value and P&L in
     dollars, P&L against the entry premium."""
-    mine = np.flatnonzero(legs.position == index)
-    units = legs.units[mine]
-    scale = units * legs.quantity[mine] * MULTIPLIER
-    worth = float((units * greeks.greeks.price[mine]).sum())  # per unit, + an asset
-    model_worth = float((units * market.model_price[mine]).sum())
-    sources = set(market.source[mine])
-    source = sources.pop() if len(sources) == 1 else "mixed"
-    q = position.quantity
-    dollars = _dollar_greeks(legs, greeks.greeks, mine)
-    up, down = (bumped[:, mine] * units).sum(axis=1)
-    side = 1.0 if position.entry_side == "debit" else -1.0
-    mark, model_mark = side * worth, side * model_worth
-    return PositionMark(
-        position.position_id,
-        position.kind,
-        q,
-        position.expiry,
-        mark,
-        worth * MULTIPLIER * q,
-        (worth - position.net_debit) * MULTIPLIER * q,
-        dollars["delta"],
-        dollars["gamma"],
-        dollars["vega"],
-        dollars["theta"],
-        float((up - down) / 2.0 * MULTIPLIER * q),
-        position.max_loss(),
-        position.breakevens(),
-        float((model_delta[mine] * scale).sum()),
-        source,
-        model_mark,
-        position.sleeve,
-        position.risk,
-        tuple(
-            f"{leg.units:+d} {leg.root} {leg.expiry} {leg.strike:g} {leg.option_type}"
-            for leg in position.legs
-        ),
+    units = legs.units
+    scale = units * legs.quantity * MULTIPLIER
+    g = greeks.greeks
+    # per leg, what a position sums over its legs (each row summed as `x[mine].sum()` would)
+    per_leg = np.stack(
+        [
+            g.delta * scale,
+            g.gamma * scale,
+            g.vega * scale,
+            g.theta * scale,
+            units * g.price,  # per unit, + an asset
+            units * market.model_price,
+            bumped[0] * units,
+            bumped[1] * units,
+            model_delta * scale,
+        ]
+    )
+    bounds = np.searchsorted(legs.position, np.arange(len(positions) + 1)).tolist()
+    marks = []
+    for index, position in enumerate(positions):
+        first, last = bounds[index], bounds[index + 1]  # build_legs: a position's legs in a run
+        delta, gamma, vega, theta, worth, model_worth, up, down, mdelta = (
+            per_leg[:, first:last].sum(axis=1).tolist()
+        )
+        sources = set(market.source[first:last])
+        q = position.quantity
+        side = 1.0 if position.entry_side == "debit" else -1.0
+        marks.append(
+            PositionMark(
+                position.position_id,
+                position.kind,
+                q,
+                position.expiry,
+                side * worth,
+                worth * MULTIPLIER * q,
+                (worth - position.net_debit) * MULTIPLIER * q,
+                delta,
+                gamma,
+                vega * 0.01,
+                theta / 365.0,
+                (up - down) / 2.0 * MULTIPLIER * q,
+                position.max_loss(),
+                position.breakevens(),
+                mdelta,
+                sources.pop() if len(sources) == 1 else "mixed",
+                side * model_worth,
+                position.sleeve,
+                position.risk,
+                _leg_labels(position.legs),
+            )
+        )
+    return marks
+
+
+@lru_cache(maxsize=4096)  # a position's legs are the same every day a backfill marks them
+def _leg_labels(legs: tuple[Leg, ...]) -> tuple[str, ...]:
+    return tuple(
+        f"{leg.units:+d} {leg.root} {leg.expiry} {leg.strike:g} {leg.option_type}" for leg in legs
     )
 
 
@@ -512,7 +529,8 @@ def sleeve_pnl(today: Mapping, before: Mapping, flows: Mapping) -> dict[str, flo
     return {"condor": condor, "hedge": hedge, "cash": total - condor - hedge, "total": total}
 
 
-def _legs_frame(positions: list[Position], legs: Legs, greeks) -> pd.DataFrame:
+def _legs_frame(positions: list[Position], legs: Legs, market: MarketLegs) -> pd.DataFrame:
+    greeks = market.greeks
     return pd.DataFrame(
         {
             "position_id": [positions[i].position_id for i in legs.position],
@@ -528,20 +546,29 @@ def _legs_frame(positions: list[Position], legs: Legs, greeks) -> pd.DataFrame:
             "gamma": greeks.greeks.gamma,
             "vega": greeks.greeks.vega,
             "theta": greeks.greeks.theta,
+            "mark_source": market.source,
+            "model_price": market.model_price,
+            "model_vol": market.model_vol,
         }
     )
 
 
+_POSITION_COLUMNS = tuple(
+    f.name
+    for f in dataclasses.fields(PositionMark)
+    if f.name not in ("breakevens", "sleeve", "risk", "legs")
+)
+
+
 def position_rows(marks: BookMarks) -> pd.DataFrame:
     """`position_marks` rows of one day (break-evens split into two columns)."""
-    rows = []
-    for m in marks.positions:
-        row = asdict(m)
-        for key in ("breakevens", "sleeve", "risk", "legs"):
-            del row[key]
-        low, high = m.breakeven_bounds()
-        rows.append({**row, "breakeven_low": low, "breakeven_high": high})
-    return pd.DataFrame(rows)
+    if not marks.positions:
+        return pd.DataFrame()
+    columns = {k: [getattr(m, k) for m in marks.positions] for k in _POSITION_COLUMNS}
+    bounds = [m.breakeven_bounds() for m in marks.positions]
+    columns["breakeven_low"] = [low for low, _ in bounds]
+    columns["breakeven_high"] = [high for _, high in bounds]
+    return pd.DataFrame(columns)
 
 
 BOOK_TOTALS = (

@@ -21,10 +21,11 @@ from alvh.core.resources import bundled_dir
 from alvh.data.market_day import MarketSnapshot
 from alvh.model.market import (
     VixResponse,
+    VixResponseSums,
     apply_vix_response,
     fit_vix_response,
-    fit_vix_response_pairs,
     front_contracts,
+    vix_response_on,
     vix_response_pairs,
 )
 
@@ -289,16 +290,13 @@ class VixResponseHistory:
 
     def __init__(self, con, end: date) -> None:
         panel = _spx_vix_history(con, end)
-        self._dates, self._r, self._y = vix_response_pairs(
-            panel["SPX"].dropna(), panel["VIX"].dropna()
-        )
+        self._dates, r, y = vix_response_pairs(panel["SPX"].dropna(), panel["VIX"].dropna())
+        self._sums = VixResponseSums.of(r, y)
 
     def fit(self, day: date) -> VixResponse:
         """The §2.4 fit on the closes known by `day`."""
         known = int(np.searchsorted(self._dates, np.datetime64(day, "D"), side="right"))
-        return fit_vix_response_pairs(
-            self._dates[:known], self._r[: known - 1], self._y[: known - 1]
-        )
+        return vix_response_on(self._sums, self._dates, known)
 
 
 def history_inputs(con, as_of: date) -> tuple[VixResponse, pd.DataFrame]:

@@ -47,6 +47,8 @@ __all__ = [
     "fit_skew_to_reference",
     "fit_vix_response",
     "fit_vix_response_pairs",
+    "vix_response_on",
+    "VixResponseSums",
     "fit_vx_mean_reversion",
     "fit_vx_shock_kappa",
     "fit_vx_term_convexity",
@@ -912,13 +914,6 @@ class VixResponse:
     last_date: date
 
 
-def _ols(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    slope, intercept = np.polyfit(x, y, 1)
-    resid = y - (intercept + slope * x)
-    r2 = 1.0 - float((resid**2).sum() / ((y - y.mean()) ** 2).sum())
-    return float(slope), float(intercept), r2
-
-
 def fit_vix_response(spx_close: pd.Series, vix_close: pd.Series) -> VixResponse:
     """Regress daily log VIX changes on SPX simple returns, down and up days apart (§2.4).
 
@@ -944,24 +939,65 @@ def vix_response_pairs(
 
 
 def fit_vix_response_pairs(dates: np.ndarray, r: np.ndarray, y: np.ndarray) -> VixResponse:
-    """`fit_vix_response` on `vix_response_pairs`' arrays (or a prefix of them: `dates[:k]`
-    with `r[:k - 1]`, `y[:k - 1]`, the fit as known on `dates[k - 1]`)."""
-    down, up = r < 0, r >= 0
-    if down.sum() < 3 or up.sum() < 3:
+    """`fit_vix_response` on `vix_response_pairs`' arrays."""
+    return vix_response_on(VixResponseSums.of(r, y), dates, len(dates))
+
+
+@dataclass(frozen=True, eq=False)
+class VixResponseSums:
+    """Running sums behind the two §2.4 regressions: `sums[side, term, k]` for down days
+    (side 0, r < 0) and up days over the changes 0..k, the terms the count and the sums of x,
+    y, x², x·y, y² with x = r − x₀, y − y₀; `origin[side]` = (x₀, y₀), the side's first change
+    (centred sums keep the cancellation in the least-squares formulas small). A day's
+    regression is one column: the same bits whichever later day the sums were computed to."""
+
+    origin: np.ndarray  # (2, 2)
+    sums: np.ndarray  # (2, 6, changes)
+
+    @classmethod
+    def of(cls, r: np.ndarray, y: np.ndarray) -> VixResponseSums:
+        """The sums of the changes `r` (SPX returns) and `y` (log VIX changes)."""
+        origin = np.zeros((2, 2))
+        sums = np.zeros((2, 6, len(r)))
+        for side, mine in enumerate((r < 0, r >= 0)):
+            first = np.flatnonzero(mine)[:1]
+            if len(first):
+                origin[side] = r[first[0]], y[first[0]]
+            x = np.where(mine, r - origin[side, 0], 0.0)
+            v = np.where(mine, y - origin[side, 1], 0.0)
+            for term, values in enumerate((mine.astype(float), x, v, x * x, x * v, v * v)):
+                np.cumsum(values, out=sums[side, term])
+        return cls(origin, sums)
+
+
+def vix_response_on(sums: VixResponseSums, dates: np.ndarray, known: int) -> VixResponse:
+    """The §2.4 fit on the first `known` of `dates` (so on `known − 1` changes): least squares
+    of Δln VIX = a + b·r per side, from the `sums` of `dates`' changes (or more of them)."""
+    last = known - 2  # the column of the last change
+    counts = sums.sums[:, 0, last] if last >= 0 else np.zeros(2)
+    if counts[0] < 3 or counts[1] < 3:
         raise ValueError("need at least 3 down days and 3 up days to fit the VIX response")
-    d = _ols(r[down], y[down])
-    u = _ols(r[up], y[up])
+    fits = []
+    for side in (0, 1):
+        n, sx, sy, sxx, sxy, syy = (float(v) for v in sums.sums[side, :, last])
+        x0, y0 = (float(v) for v in sums.origin[side])
+        mean_x, mean_y = sx / n, sy / n
+        cxx, cxy, cyy = sxx - sx * mean_x, sxy - sx * mean_y, syy - sy * mean_y
+        slope = cxy / cxx
+        intercept = (y0 + mean_y) - slope * (x0 + mean_x)
+        fits.append((slope, intercept, cxy * cxy / (cxx * cyy), int(n)))
+    (d_slope, d_icpt, d_r2, n_down), (u_slope, u_icpt, u_r2, n_up) = fits
     return VixResponse(
-        d[0],
-        d[1],
-        d[2],
-        int(down.sum()),
-        u[0],
-        u[1],
-        u[2],
-        int(up.sum()),
+        d_slope,
+        d_icpt,
+        d_r2,
+        n_down,
+        u_slope,
+        u_icpt,
+        u_r2,
+        n_up,
         dates[0].item(),
-        dates[-1].item(),
+        dates[known - 1].item(),
     )
 
 
