@@ -533,9 +533,9 @@ def backfill_step(
                         if marks.assumptions["settlements_pending"]:
                             _settle(con, book.settle(day))
                         signals, states = decision_rows(decision)
-                        staged["legs"].append(marks.legs.assign(as_of=day))
-                        staged["positions"].append(position_rows(marks).assign(as_of=day))
-                        staged["books"].append(pd.DataFrame([book_row(marks)]))
+                        staged["legs"].append(marks.legs)
+                        staged["positions"].append(marks)
+                        staged["books"].append(book_row(marks))
                         staged["signals"].append(pd.DataFrame(signals))
                         staged["states"].append(pd.DataFrame(states))
                         totals["days"] += 1
@@ -545,6 +545,9 @@ def backfill_step(
                         totals["states"] += len(states)
                         totals["orders"] += len(ids)
                         bar.update(1)
+                    # a frame per chunk, not per day (a missing ratio: NaN, stored as NULL)
+                    staged["positions"] = [position_rows(*staged["positions"])]
+                    staged["books"] = [pd.DataFrame(staged["books"])]
                     _write_chunk(con, chunk, staged)
         finally:
             bar.close()

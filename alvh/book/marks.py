@@ -375,7 +375,7 @@ def mark_book(
         as_of,
         snapshot,
         marks,
-        _legs_frame(positions, legs, market),
+        _legs_frame(as_of, positions, legs, market),
         totals,
         day_pnl,
         assumptions,
@@ -529,7 +529,10 @@ def sleeve_pnl(today: Mapping, before: Mapping, flows: Mapping) -> dict[str, flo
     return {"condor": condor, "hedge": hedge, "cash": total - condor - hedge, "total": total}
 
 
-def _legs_frame(positions: list[Position], legs: Legs, market: MarketLegs) -> pd.DataFrame:
+def _legs_frame(
+    as_of: date, positions: list[Position], legs: Legs, market: MarketLegs
+) -> pd.DataFrame:
+    """The `leg_marks` rows of the day (every column of the table, `as_of` last)."""
     greeks = market.greeks
     return pd.DataFrame(
         {
@@ -549,6 +552,7 @@ def _legs_frame(positions: list[Position], legs: Legs, market: MarketLegs) -> pd
             "mark_source": market.source,
             "model_price": market.model_price,
             "model_vol": market.model_vol,
+            "as_of": as_of,
         }
     )
 
@@ -560,14 +564,17 @@ _POSITION_COLUMNS = tuple(
 )
 
 
-def position_rows(marks: BookMarks) -> pd.DataFrame:
-    """`position_marks` rows of one day (break-evens split into two columns)."""
-    if not marks.positions:
+def position_rows(*days: BookMarks) -> pd.DataFrame:
+    """`position_marks` rows of one or more days' marks, each with its `as_of` (break-evens
+    split into two columns); a backfill builds a chunk of days' rows at once."""
+    marked = [(day.as_of, m) for day in days for m in day.positions]
+    if not marked:
         return pd.DataFrame()
-    columns = {k: [getattr(m, k) for m in marks.positions] for k in _POSITION_COLUMNS}
-    bounds = [m.breakeven_bounds() for m in marks.positions]
+    columns = {k: [getattr(m, k) for _, m in marked] for k in _POSITION_COLUMNS}
+    bounds = [m.breakeven_bounds() for _, m in marked]
     columns["breakeven_low"] = [low for low, _ in bounds]
     columns["breakeven_high"] = [high for _, high in bounds]
+    columns["as_of"] = [as_of for as_of, _ in marked]
     return pd.DataFrame(columns)
 
 
@@ -617,11 +624,11 @@ def save_marks(con: duckdb.DuckDBPyConnection, marks: BookMarks) -> dict[str, in
             con.execute(sql["insert_settlement_trades"])
             con.unregister("settlements")
         if len(marks.legs):
-            con.register("legs", marks.legs.assign(as_of=marks.as_of))
+            con.register("legs", marks.legs)
             con.execute(sql["insert_legs"])
             con.unregister("legs")
         if len(positions):
-            con.register("marked", positions.assign(as_of=marks.as_of))
+            con.register("marked", positions)
             con.execute(sql["insert_positions"])
             con.unregister("marked")
         con.execute(sql["insert_book"], book_row(marks))

@@ -38,6 +38,9 @@ class BookHistory:
         for position_id, day, quantity in con.execute(sql["all_closes"]).fetchall():
             self._closes[position_id].append((pd.Timestamp(day).date(), int(quantity)))
         self._settled = {row[0] for row in con.execute(sql["settled"]).fetchall()}
+        self._expiring = [
+            p for p in self._expiring if f"settlement:{p.position_id}" not in self._settled
+        ]
         levels = con.execute(sql["expiry_levels"]).df()
         self._levels = {
             row.pop("position_id"): {
@@ -66,8 +69,10 @@ class BookHistory:
     def pending_settlements(self, as_of: date) -> pd.DataFrame:
         """Ledger rows settling the positions expired by `as_of` and not settled yet."""
         unsettled = []
-        for p in self._expiring:
-            if p.expiry > as_of or f"settlement:{p.position_id}" in self._settled:
+        for p in self._expiring:  # by expiry: the first not expired ends the search
+            if p.expiry > as_of:
+                break
+            if f"settlement:{p.position_id}" in self._settled:
                 continue
             # every close counts, whatever its date (the `unsettled` statement's rule)
             left = p.quantity - sum(q for _, q in self._closes.get(p.position_id, ()))
@@ -83,6 +88,8 @@ class BookHistory:
         its end, where the caller's insert puts them)."""
         rows = self.pending_settlements(as_of)
         self._settled.update(rows["entry_id"])
+        settled = set(rows["position_id"])  # no need to look at them again
+        self._expiring = [p for p in self._expiring if p.position_id not in settled]
         self._entry_dates = np.concatenate([self._entry_dates, _days(rows["entry_date"])])
         self._amounts = np.concatenate([self._amounts, rows["amount"].to_numpy(dtype=float)])
         return rows

@@ -151,7 +151,7 @@ def vix_forwards(legs: Legs, snapshot: MarketSnapshot, params: ModelParams) -> V
         expiry = legs.expiry[i]
         if expiry not in cache:
             cache[expiry] = mm.vx_curve(
-                snapshot.as_of, str(expiry), snapshot.vix, observed, params.vx, term=snapshot.term()
+                snapshot.as_of, expiry, snapshot.vix, observed, params.vx, term=snapshot.term()
             )
         found = cache[expiry]
         forward[i], source[i] = found.forward, found.source

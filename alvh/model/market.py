@@ -85,7 +85,7 @@ ATM_PILLAR_DAYS = (9.0, 30.0, 93.0, 183.0)
 _VX_TERM_DAYS = (9.0, 30.0, 93.0, 183.0, 365.0)  # plus VIX1Y for the VX term-structure forward
 _VIX_WINDOW_DAYS = 30.0
 
-DateLike = date | pd.Timestamp | str
+DateLike = date | pd.Timestamp | np.datetime64 | str
 
 
 def _arr(x) -> np.ndarray:
@@ -247,24 +247,55 @@ def _put_wing_start(alpha, scale, s, c, p: SkewParams, iterations: int = 30) -> 
     slope α²·scale·2G|G'| per unit |ln K|. Both bounds tighten monotonically away from the money.
     """
     alpha, scale, s, c = np.broadcast_arrays(_arr(alpha), _arr(scale), _arr(s), _arr(c))
-    lo = -1.0 / np.sqrt(c)  # (1 − c·m²) = 0 here: never feasible
+    lo = np.array(-1.0 / np.sqrt(c))  # (1 − c·m²) = 0 here: never feasible
     hi = np.zeros(alpha.shape)
     a2 = alpha * alpha
+    # The loop runs on small arrays, where each numpy call costs more than its arithmetic: the
+    # factors that do not change are taken out and every step writes into a buffer. Products
+    # are grouped as in G = 1 + s·m + c·m·m (`_core`), D = ((1 − c·m·m)/G)² − α²·G'·G' −
+    # (α²·scale·G·G')²/4 and α²·scale·2·G·(−G'), left to right, so every bit is as before.
+    a2_scale = a2 * scale
+    a2_scale_2 = a2_scale * 2.0
+    c_2 = 2.0 * c
+    mid, cmm, g, gp, durrleman, term = (np.empty(alpha.shape) for _ in range(6))
+    ok, steep = np.empty(alpha.shape, dtype=bool), np.empty(alpha.shape, dtype=bool)
     for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        g, gp = _core(mid, s, c)
-        durrleman = ((1.0 - c * mid * mid) / g) ** 2 - a2 * gp * gp
-        durrleman -= (a2 * scale * g * gp) ** 2 / 4.0
-        ok = (durrleman >= p.wing_margin) & (a2 * scale * 2.0 * g * -gp <= p.max_wing_slope)
-        hi = np.where(ok, mid, hi)
-        lo = np.where(ok, lo, mid)
+        np.add(lo, hi, out=mid)
+        mid *= 0.5
+        np.multiply(c, mid, out=cmm)
+        cmm *= mid  # c·m·m
+        np.multiply(s, mid, out=g)
+        g += 1.0
+        g += cmm  # G
+        np.multiply(c_2, mid, out=gp)
+        gp += s  # G'
+        np.subtract(1.0, cmm, out=durrleman)
+        durrleman /= g
+        np.square(durrleman, out=durrleman)
+        np.multiply(a2, gp, out=term)
+        term *= gp
+        durrleman -= term
+        np.multiply(a2_scale, g, out=term)
+        term *= gp
+        np.square(term, out=term)
+        term /= 4.0
+        durrleman -= term
+        np.greater_equal(durrleman, p.wing_margin, out=ok)
+        np.multiply(a2_scale_2, g, out=term)
+        np.negative(gp, out=gp)
+        term *= gp
+        np.less_equal(term, p.max_wing_slope, out=steep)
+        ok &= steep
+        np.copyto(hi, mid, where=ok)
+        np.invert(ok, out=ok)
+        np.copyto(lo, mid, where=ok)
     return hi
 
 
 def _wing_start_unique(alpha, scale, s, c, p: SkewParams) -> np.ndarray:
     """`_put_wing_start` once per distinct (α, scale, s, c): options of one expiry share it."""
     alpha, scale, s, c = np.broadcast_arrays(_arr(alpha), _arr(scale), _arr(s), _arr(c))
-    if alpha.size <= 64:
+    if alpha.size <= 1024:  # below this, grouping costs more than it saves
         return _put_wing_start(alpha, scale, s, c, p)
     first, _ = pd.factorize((alpha + 1j * scale).ravel())  # NaN pairs get code −1
     second, shapes = pd.factorize((s + 1j * c).ravel())
