@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from alvh.book.marks import book_row, position_rows
+from alvh.book.marks import book_row, leg_rows, position_rows
 from alvh.core.calendar import today_in_new_york
 from alvh.core.errors import UsageError
 from alvh.core.resources import read_sql_statements
@@ -533,19 +533,20 @@ def backfill_step(
                         if marks.assumptions["settlements_pending"]:
                             _settle(con, book.settle(day))
                         signals, states = decision_rows(decision)
-                        staged["legs"].append(marks.legs)
+                        staged["legs"].append(marks)
                         staged["positions"].append(marks)
                         staged["books"].append(book_row(marks))
                         staged["signals"].append(pd.DataFrame(signals))
                         staged["states"].append(pd.DataFrame(states))
                         totals["days"] += 1
-                        totals["legs"] += len(marks.legs)
+                        totals["legs"] += marks.leg_count
                         totals["positions"] += len(marks.positions)
                         totals["signals"] += len(signals)
                         totals["states"] += len(states)
                         totals["orders"] += len(ids)
                         bar.update(1)
                     # a frame per chunk, not per day (a missing ratio: NaN, stored as NULL)
+                    staged["legs"] = [leg_rows(*staged["legs"])]
                     staged["positions"] = [position_rows(*staged["positions"])]
                     staged["books"] = [pd.DataFrame(staged["books"])]
                     _write_chunk(con, chunk, staged)

@@ -20,7 +20,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 import duckdb
@@ -114,10 +114,19 @@ class BookMarks:
     as_of: date
     snapshot: MarketSnapshot
     positions: list[PositionMark]
-    legs: pd.DataFrame
+    leg_columns: dict[str, object]  # the `legs` frame's columns (a backfill joins many days')
     totals: dict[str, float | None]
     day_pnl: dict[str, float] | None
     assumptions: dict[str, object] = field(default_factory=dict)
+
+    @cached_property
+    def legs(self) -> pd.DataFrame:
+        """The day's `leg_marks` rows (every column of the table, `as_of` last)."""
+        return pd.DataFrame(self.leg_columns)
+
+    @property
+    def leg_count(self) -> int:
+        return len(self.leg_columns["leg"])
 
     def as_json(self) -> dict[str, object]:
         """interface.md's `book show` shape (plus `cash` and `day_pnl`)."""
@@ -375,7 +384,7 @@ def mark_book(
         as_of,
         snapshot,
         marks,
-        _legs_frame(as_of, positions, legs, market),
+        _leg_columns(as_of, positions, legs, market),
         totals,
         day_pnl,
         assumptions,
@@ -529,32 +538,43 @@ def sleeve_pnl(today: Mapping, before: Mapping, flows: Mapping) -> dict[str, flo
     return {"condor": condor, "hedge": hedge, "cash": total - condor - hedge, "total": total}
 
 
-def _legs_frame(
+def _leg_columns(
     as_of: date, positions: list[Position], legs: Legs, market: MarketLegs
-) -> pd.DataFrame:
-    """The `leg_marks` rows of the day (every column of the table, `as_of` last)."""
+) -> dict[str, object]:
+    """The columns of the day's `leg_marks` rows: lists and arrays, one entry per leg."""
     greeks = market.greeks
-    return pd.DataFrame(
-        {
-            "position_id": [positions[i].position_id for i in legs.position],
-            "leg": legs.name,
-            "option_type": np.where(legs.is_call, "call", "put"),
-            "strike": legs.strike,
-            "expiry": legs.expiry,
-            "units": (legs.units * legs.quantity).astype(int),
-            "underlying": greeks.underlying,
-            "vol": greeks.vol,
-            "price": greeks.greeks.price,
-            "delta": greeks.greeks.delta,
-            "gamma": greeks.greeks.gamma,
-            "vega": greeks.greeks.vega,
-            "theta": greeks.greeks.theta,
-            "mark_source": market.source,
-            "model_price": market.model_price,
-            "model_vol": market.model_vol,
-            "as_of": as_of,
-        }
-    )
+    return {
+        "position_id": [positions[i].position_id for i in legs.position],
+        "leg": legs.name,
+        "option_type": np.where(legs.is_call, "call", "put"),
+        "strike": legs.strike,
+        "expiry": legs.expiry,
+        "units": (legs.units * legs.quantity).astype(int),
+        "underlying": greeks.underlying,
+        "vol": greeks.vol,
+        "price": greeks.greeks.price,
+        "delta": greeks.greeks.delta,
+        "gamma": greeks.greeks.gamma,
+        "vega": greeks.greeks.vega,
+        "theta": greeks.greeks.theta,
+        "mark_source": market.source,
+        "model_price": market.model_price,
+        "model_vol": market.model_vol,
+        "as_of": [as_of] * len(legs),
+    }
+
+
+def leg_rows(*days: BookMarks) -> pd.DataFrame:
+    """`leg_marks` rows of one or more days' marks, each with its `as_of`; a backfill builds
+    a chunk of days' rows at once."""
+    if len(days) == 1:
+        return days[0].legs
+    columns = {}
+    for name in days[0].leg_columns:
+        parts = [day.leg_columns[name] for day in days]
+        joined = np.concatenate(parts) if isinstance(parts[0], np.ndarray) else sum(parts, [])
+        columns[name] = joined
+    return pd.DataFrame(columns)
 
 
 _POSITION_COLUMNS = tuple(
