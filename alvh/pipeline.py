@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from alvh.book.marks import book_row, position_rows
+from alvh.book.marks import book_row, leg_rows, position_rows
 from alvh.core.calendar import today_in_new_york
 from alvh.core.errors import UsageError
 from alvh.core.resources import read_sql_statements
@@ -198,7 +198,8 @@ def _compute_marks(
 ):
     """The day's marks and the parameters they used: the surface fitted to the day's stored
     SPX quotes, else the defaults (`alvh.book.day_model`). `known`: what a backfill already has
-    for the day (`mark_book`'s `previous`, `snapshot`, `vix_response`, `rate_history`, ...)."""
+    for the day (`mark_book`'s `snapshot`, `vix_response`, `book`, `rate_history`,
+    `quote_days`) or does not need (`with_day_pnl`)."""
     from alvh.book.day_model import mark_day
 
     params, costs = _engine_inputs(settings)
@@ -509,7 +510,6 @@ def backfill_step(
         totals = {"days": 0, "legs": 0, "positions": 0, "signals": 0, "states": 0, "orders": 0}
         totals["day_surfaces"] = 0
         bar = tqdm(total=len(days), unit="day", desc="backfill", disable=not progress)
-        marks = None
         try:
             for first in range(0, len(days), chunk_days):
                 chunk = days[first : first + chunk_days]
@@ -523,7 +523,7 @@ def backfill_step(
                             con,
                             day,
                             settings,
-                            previous=marks,
+                            with_day_pnl=False,  # not stored: book_marks has no day P&L
                             snapshot=market.snapshot(day),
                             vix_response=responses.fit(day),
                             rate_history=rates,
@@ -545,18 +545,22 @@ def backfill_step(
                         signals, states = decision_rows(decision)
                         if (row := day_surface_row(model, run_id)) is not None:
                             surfaces.append(row)
-                        staged["legs"].append(marks.legs.assign(as_of=day))
-                        staged["positions"].append(position_rows(marks).assign(as_of=day))
-                        staged["books"].append(pd.DataFrame([book_row(marks)]))
+                        staged["legs"].append(marks)
+                        staged["positions"].append(marks)
+                        staged["books"].append(book_row(marks))
                         staged["signals"].append(pd.DataFrame(signals))
                         staged["states"].append(pd.DataFrame(states))
                         totals["days"] += 1
-                        totals["legs"] += len(marks.legs)
+                        totals["legs"] += marks.leg_count
                         totals["positions"] += len(marks.positions)
                         totals["signals"] += len(signals)
                         totals["states"] += len(states)
                         totals["orders"] += len(ids)
                         bar.update(1)
+                    # a frame per chunk, not per day (a missing ratio: NaN, stored as NULL)
+                    staged["legs"] = [leg_rows(*staged["legs"])]
+                    staged["positions"] = [position_rows(*staged["positions"])]
+                    staged["books"] = [pd.DataFrame(staged["books"])]
                     _write_chunk(con, chunk, staged)
                     totals["day_surfaces"] += save_day_surfaces(con, chunk[0], chunk[-1], surfaces)
         finally:

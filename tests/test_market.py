@@ -436,3 +436,33 @@ def test_vix_response_is_capped_at_a_level_vix_has_never_exceeded(vol_indices):
     above = market.apply_vix_response(np.array([95.0, 95.0]), np.array([-0.05, 0.05]), fit)
     assert above[0] == 95.0 and above[1] < 95.0
     assert market.apply_vix_response(82.69, -0.25, fit, cap=300.0) == pytest.approx(uncapped)
+
+
+def _lstsq_fit(r: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Slope, intercept and R² by numpy's least squares (an independent implementation)."""
+    (slope, intercept), *_ = np.linalg.lstsq(np.c_[r, np.ones_like(r)], y, rcond=None)
+    resid = y - (intercept + slope * r)
+    return slope, intercept, 1.0 - (resid**2).sum() / ((y - y.mean()) ** 2).sum()
+
+
+def test_vix_response_from_running_sums_is_least_squares_on_every_cut(vol_indices):
+    spx = pd.read_csv(snapshot_dir() / "spx_daily.csv", parse_dates=["date"])
+    spx, vix = spx.set_index("date")["close"], vol_indices.set_index("date")["vix"]
+    dates, r, y = market.vix_response_pairs(spx, vix)
+    sums = market.VixResponseSums.of(r, y)  # once, to the last day
+    checked = 0
+    for known in [20, 40, 500, *range(1000, len(dates), 331), len(dates)]:
+        fit = market.vix_response_on(sums, dates, known)
+        assert fit == market.fit_vix_response(  # the series cut at that day, fitted alone
+            spx[spx.index <= pd.Timestamp(dates[known - 1])], vix
+        )
+        rr, yy = r[: known - 1], y[: known - 1]
+        for mine, side in (
+            ((fit.down_slope, fit.down_intercept, fit.down_r2), rr < 0),
+            ((fit.up_slope, fit.up_intercept, fit.up_r2), rr >= 0),
+        ):
+            assert mine == pytest.approx(_lstsq_fit(rr[side], yy[side]), rel=1e-11, abs=1e-13)
+        assert (fit.n_down, fit.n_up) == ((rr < 0).sum(), (rr >= 0).sum())
+        assert fit.last_date == dates[known - 1].item()
+        checked += 1
+    assert checked > 20

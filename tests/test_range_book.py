@@ -45,3 +45,28 @@ def test_each_day_sees_the_positions_open_at_its_close(snapshot_copy, tmp_path):
     assert set(settled) == {"IC-JUN", "VXC-JUN"}  # both expiries settled inside the window
     # the window reaches the partial closes, the back-dated one and an empty book
     assert {(("IC-SEP", 6), ("VXC-SEP", 20)), (("IC-SEP", 4),), ()} <= seen
+
+
+def test_each_day_sees_the_cash_the_ledger_holds_at_its_close(snapshot_copy, tmp_path):
+    from alvh.book.marks import cash_balance
+    from alvh.book.range_marks import CashRateHistory
+
+    _, con = snapshot_copy
+    (tmp_path / "book.csv").write_text(BOOK)
+    import_book(con, tmp_path / "book.csv", date(2026, 8, 20))
+    close_position(con, "IC-SEP", 3.0, date(2026, 7, 15), quantity=4)  # its cash, dated then
+    book, rates = BookHistory(con), CashRateHistory(con, date(2026, 9, 25))
+    day, seen = date(2026, 4, 28), set()
+    while day <= date(2026, 9, 25):
+        pending = pending_settlements(con, day)
+        expected = cash_balance(con, day, pending)
+        assert book.cash_balance(day, book.pending_settlements(day), rates) == expected, day
+        seen.add((expected[0] != 0.0, len(pending) > 0))
+        if day.weekday() == 4 and len(pending):  # entered later than due: pending meanwhile
+            con.register("settlements", book.settle(day))
+            con.execute(read_sql_statements("book/marks.sql")["insert_settlements"])
+            con.unregister("settlements")
+        day += timedelta(days=1)
+    # the window holds days before any cash, days with settlements pending, and days after
+    # they entered the ledger
+    assert seen >= {(False, False), (True, True), (True, False)}, seen

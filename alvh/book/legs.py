@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 ROOTS = ("SPX", "SPXW", "VIX")
 OPTION_TYPES = ("C", "P")
@@ -110,6 +111,7 @@ class ExpiryProfile:
     breakevens: tuple[float, ...]
 
 
+@lru_cache(maxsize=4096)  # a position's terms do not change: every day marks them again
 def expiry_profile(legs: tuple[Leg, ...], net_debit: float) -> ExpiryProfile:
     """Max loss and break-evens at expiry of one unit entered at `net_debit` (credit < 0).
 

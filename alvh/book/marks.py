@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 import duckdb
@@ -27,11 +28,11 @@ import numpy as np
 import pandas as pd
 
 from alvh.book.costs import CostModel
-from alvh.book.legs import Position
+from alvh.book.legs import Leg, Position
 from alvh.book.market_quotes import MarketLegs, market_legs
 from alvh.book.positions import open_positions, positions_by_id
-from alvh.book.scenarios import model_leg_deltas, vix_response_fit
-from alvh.book.valuation import Legs, ModelParams, build_legs, leg_greeks, price_legs
+from alvh.book.scenarios import model_delta_moves, model_deltas, vix_response_fit
+from alvh.book.valuation import Legs, ModelParams, build_legs, greeks_and_prices
 from alvh.core import calendar
 from alvh.core.errors import UsageError
 from alvh.core.resources import read_sql_statements
@@ -48,12 +49,24 @@ CASH_RATE_LOOKBACK_DAYS = 30  # to fill the first sessions from a print just bef
 
 class RangeBook(Protocol):
     """The book read once for a range of days (`alvh.book.range_book.BookHistory`): each
-    day's open positions and pending settlements, as `open_positions(con, as_of)` and
-    `pending_settlements(con, as_of)` read them for that day alone."""
+    day's open positions, pending settlements and cash, as `open_positions(con, as_of)`,
+    `pending_settlements(con, as_of)` and `cash_balance(con, as_of, extra)` read them for that
+    day alone."""
 
     def open_positions(self, as_of: date) -> list[Position]: ...
 
     def pending_settlements(self, as_of: date) -> pd.DataFrame: ...
+
+    def cash_balance(
+        self, as_of: date, extra: pd.DataFrame, rates: CashGrowth
+    ) -> tuple[float, float]: ...
+
+
+class CashGrowth(Protocol):
+    """`rate_growth` of `cash_rates(con, first, as_of)`, from rates read once for a range
+    (`alvh.book.range_marks.CashRateHistory`)."""
+
+    def growth(self, first: date, as_of: date) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 @dataclass(frozen=True)
@@ -101,10 +114,19 @@ class BookMarks:
     as_of: date
     snapshot: MarketSnapshot
     positions: list[PositionMark]
-    legs: pd.DataFrame
+    leg_columns: dict[str, object]  # the `legs` frame's columns (a backfill joins many days')
     totals: dict[str, float | None]
     day_pnl: dict[str, float] | None
     assumptions: dict[str, object] = field(default_factory=dict)
+
+    @cached_property
+    def legs(self) -> pd.DataFrame:
+        """The day's `leg_marks` rows (every column of the table, `as_of` last)."""
+        return pd.DataFrame(self.leg_columns)
+
+    @property
+    def leg_count(self) -> int:
+        return len(self.leg_columns["leg"])
 
     def as_json(self) -> dict[str, object]:
         """interface.md's `book show` shape (plus `cash` and `day_pnl`)."""
@@ -156,32 +178,43 @@ def cash_rates(con: duckdb.DuckDBPyConnection, first: date, as_of: date) -> hist
 
 
 def cash_balance(
-    con: duckdb.DuckDBPyConnection,
-    as_of: date,
-    extra: pd.DataFrame | None = None,
-    rates: Callable[[date, date], history.KnownPanel] | None = None,
+    con: duckdb.DuckDBPyConnection, as_of: date, extra: pd.DataFrame | None = None
 ) -> tuple[float, float]:
     """Cash at the close of `as_of` and the interest in it (3-month T-bill, method §1).
 
     Each ledger amount grows from its date at the rate known each day (simple interest per
-    calendar-day gap, compounded from session to session). `rates(first, as_of)`: what
-    `cash_rates` returns, from a history read once for a range of days (a backfill).
+    calendar-day gap, compounded from session to session): `rate_growth`, `grown_cash`.
     """
     ledger = con.execute(read_sql_statements("book/marks.sql")["ledger"], {"as_of": as_of}).df()
     if extra is not None and len(extra):
         ledger = pd.concat([ledger, extra[["entry_date", "amount"]]], ignore_index=True)
     if ledger.empty:
         return 0.0, 0.0
-    ledger["entry_date"] = pd.to_datetime(ledger["entry_date"])
-    first = min(ledger["entry_date"].min().date(), as_of)
-    panel = rates(first, as_of) if rates else cash_rates(con, first, as_of)
+    entry_dates = pd.to_datetime(ledger["entry_date"]).to_numpy(dtype="datetime64[D]")
+    first = min(entry_dates.min().item(), as_of)
+    days, growth = rate_growth(cash_rates(con, first, as_of))
+    return grown_cash(entry_dates, ledger["amount"].to_numpy(dtype=float), days, growth)
+
+
+def rate_growth(panel: history.KnownPanel) -> tuple[np.ndarray, np.ndarray]:
+    """The panel's sessions and what a dollar held from the first has grown to at each: the
+    3-month T-bill (the constant-maturity yield where it is missing, the last rate carried),
+    simple interest per calendar-day gap, compounded from session to session. A panel cut at
+    an earlier day gives a prefix of the same arrays, bit for bit (a backfill cuts once)."""
     rates = panel.values["DTB3"].fillna(panel.values["DGS3MO"]).ffill().fillna(0.0) / 100.0
-    days = panel.values.index
-    gaps = np.diff(days.values).astype("timedelta64[D]").astype(float)
+    days = panel.values.index.to_numpy(dtype="datetime64[D]")
+    gaps = np.diff(days).astype(float)
     growth = np.concatenate([[1.0], np.cumprod(1.0 + rates.to_numpy()[:-1] * gaps / 365.0)])
-    at = np.searchsorted(days.values, ledger["entry_date"].values, side="right") - 1
+    return days, growth
+
+
+def grown_cash(
+    entry_dates: np.ndarray, amounts: np.ndarray, days: np.ndarray, growth: np.ndarray
+) -> tuple[float, float]:
+    """(balance, interest) at the last of `days` of ledger amounts dated `entry_dates`, each
+    grown from its date's session (`rate_growth`'s `days` and `growth`)."""
+    at = np.searchsorted(days, entry_dates, side="right") - 1
     at = np.clip(at, 0, len(days) - 1)
-    amounts = ledger["amount"].to_numpy(dtype=float)
     balance = float((amounts * growth[-1] / growth[at]).sum())
     return balance, balance - float(amounts.sum())
 
@@ -260,7 +293,7 @@ def mark_book(
     what_if: WhatIf | None = None,
     previous: BookMarks | None = None,
     snapshot: MarketSnapshot | None = None,
-    rate_history: Callable[[date, date], history.KnownPanel] | None = None,
+    rate_history: CashGrowth | None = None,
     book: RangeBook | None = None,
     quote_days: frozenset[date] | None = None,
 ) -> BookMarks:
@@ -272,8 +305,8 @@ def mark_book(
     if those trades were done (nothing is written; no day P&L). `previous`: the book's marks of
     the session before (a backfill has just made them), used for the day P&L instead of
     marking that day again. `snapshot`: `as_of`'s market as `load_market` reads it, from a
-    panel read once for a range of days; `rate_history`: `cash_balance`'s `rates`;
-    `book`: the book's open positions and pending settlements, read once for a range;
+    panel read once for a range of days; `book`: the book's open positions, pending
+    settlements and cash, read once for a range, with `rate_history` the cash rates it grows;
     `quote_days`: the dates with stored quotes (`alvh.book.market_quotes.quote_days`).
     """
     params = params or ModelParams()
@@ -287,21 +320,27 @@ def mark_book(
     legs = build_legs(positions)
     # Legs quoted that day are marked at market (alvh.book.market_quotes); the VIX ±1 bumps
     # and the model delta stay the model's: they are its dynamics, not a price.
-    model = leg_greeks(legs, snapshot, params)
+    # One pass of the model over today's close, VIX ± 1 (the VIX sensitivity, §4.2) and, with
+    # the model delta, SPX ± its bump under the §2.4 fit.
+    moves, shifts = np.zeros(0), np.zeros(0)
+    if len(legs) and with_model_delta:
+        moves, shifts = model_delta_moves(snapshot, vix_response or vix_response_fit(con, as_of))
+    model, prices = greeks_and_prices(
+        legs, snapshot, params, [0.0, 0.0, *moves], [1.0, -1.0, *shifts]
+    )
     market = market_legs(con, as_of, legs, snapshot, model, quote_days)
     greeks = market.greeks
-    bumped = price_legs(legs, snapshot, params, vix_shift=[1.0, -1.0], forwards=greeks.forwards)
+    bumped = prices[:2]
     model_delta = np.zeros(len(legs)) if with_model_delta else np.full(len(legs), np.nan)
-    if len(legs) and with_model_delta:
-        fit = vix_response or vix_response_fit(con, as_of)
-        model_delta = model_leg_deltas(legs, snapshot, params, fit, greeks.forwards)
-    marks = [
-        _position_mark(i, p, legs, greeks, bumped, model_delta, market)
-        for i, p in enumerate(positions)
-    ]
+    if len(moves):
+        model_delta = model_deltas(prices[2], prices[3], snapshot)
+    marks = _position_marks(positions, legs, greeks, bumped, model_delta, market)
 
     settlements = book.pending_settlements(as_of) if book else pending_settlements(con, as_of)
-    cash, interest = cash_balance(con, as_of, settlements, rates=rate_history)
+    if book is not None:
+        cash, interest = book.cash_balance(as_of, settlements, rate_history)
+    else:
+        cash, interest = cash_balance(con, as_of, settlements)
     settled = 0.0
     if what_if is not None:
         cash, settled, with_day_pnl = cash + what_if.cash, what_if.pending_premium_done, False
@@ -345,63 +384,82 @@ def mark_book(
         as_of,
         snapshot,
         marks,
-        _legs_frame(positions, legs, greeks).assign(
-            mark_source=market.source, model_price=market.model_price, model_vol=market.model_vol
-        ),
+        _leg_columns(as_of, positions, legs, market),
         totals,
         day_pnl,
         assumptions,
     )
 
 
-def _position_mark(
-    index: int,
-    position: Position,
+def _position_marks(
+    positions: list[Position],
     legs: Legs,
     greeks,
     bumped,
     model_delta: np.ndarray,
     market: MarketLegs,
-) -> PositionMark:
-    """One position's mark: `mark` per unit as a desk quotes it (what it costs to close a
+) -> list[PositionMark]:
+    """Each position's mark: `mark` per unit as a desk quotes it (what it costs to close a
     position opened for a credit, what one opened for a debit is worth), value and P&L in
     dollars, P&L against the entry premium."""
-    mine = np.flatnonzero(legs.position == index)
-    units = legs.units[mine]
-    scale = units * legs.quantity[mine] * MULTIPLIER
-    worth = float((units * greeks.greeks.price[mine]).sum())  # per unit, + an asset
-    model_worth = float((units * market.model_price[mine]).sum())
-    sources = set(market.source[mine])
-    source = sources.pop() if len(sources) == 1 else "mixed"
-    q = position.quantity
-    dollars = _dollar_greeks(legs, greeks.greeks, mine)
-    up, down = (bumped[:, mine] * units).sum(axis=1)
-    side = 1.0 if position.entry_side == "debit" else -1.0
-    mark, model_mark = side * worth, side * model_worth
-    return PositionMark(
-        position.position_id,
-        position.kind,
-        q,
-        position.expiry,
-        mark,
-        worth * MULTIPLIER * q,
-        (worth - position.net_debit) * MULTIPLIER * q,
-        dollars["delta"],
-        dollars["gamma"],
-        dollars["vega"],
-        dollars["theta"],
-        float((up - down) / 2.0 * MULTIPLIER * q),
-        position.max_loss(),
-        position.breakevens(),
-        float((model_delta[mine] * scale).sum()),
-        source,
-        model_mark,
-        position.sleeve,
-        position.risk,
-        tuple(
-            f"{leg.units:+d} {leg.root} {leg.expiry} {leg.strike:g} {leg.option_type}"
-            for leg in position.legs
-        ),
+    units = legs.units
+    scale = units * legs.quantity * MULTIPLIER
+    g = greeks.greeks
+    # per leg, what a position sums over its legs (each row summed as `x[mine].sum()` would)
+    per_leg = np.stack(
+        [
+            g.delta * scale,
+            g.gamma * scale,
+            g.vega * scale,
+            g.theta * scale,
+            units * g.price,  # per unit, + an asset
+            units * market.model_price,
+            bumped[0] * units,
+            bumped[1] * units,
+            model_delta * scale,
+        ]
+    )
+    bounds = np.searchsorted(legs.position, np.arange(len(positions) + 1)).tolist()
+    marks = []
+    for index, position in enumerate(positions):
+        first, last = bounds[index], bounds[index + 1]  # build_legs: a position's legs in a run
+        delta, gamma, vega, theta, worth, model_worth, up, down, mdelta = (
+            per_leg[:, first:last].sum(axis=1).tolist()
+        )
+        sources = set(market.source[first:last])
+        q = position.quantity
+        side = 1.0 if position.entry_side == "debit" else -1.0
+        marks.append(
+            PositionMark(
+                position.position_id,
+                position.kind,
+                q,
+                position.expiry,
+                side * worth,
+                worth * MULTIPLIER * q,
+                (worth - position.net_debit) * MULTIPLIER * q,
+                delta,
+                gamma,
+                vega * 0.01,
+                theta / 365.0,
+                (up - down) / 2.0 * MULTIPLIER * q,
+                position.max_loss(),
+                position.breakevens(),
+                mdelta,
+                sources.pop() if len(sources) == 1 else "mixed",
+                side * model_worth,
+                position.sleeve,
+                position.risk,
+                _leg_labels(position.legs),
+            )
+        )
+    return marks
+
+
+@lru_cache(maxsize=4096)  # a position's legs are the same every day a backfill marks them
+def _leg_labels(legs: tuple[Leg, ...]) -> tuple[str, ...]:
+    return tuple(
+        f"{leg.units:+d} {leg.root} {leg.expiry} {leg.strike:g} {leg.option_type}" for leg in legs
     )
 
 
@@ -423,8 +481,11 @@ def _liquidity_ratio(
         bought, _ = costs.vix_call_fill(price, "buy")
         units = legs.units[vix_idx]
         dollars = np.where(units > 0, sold, bought) * units * legs.quantity[vix_idx] * MULTIPLIER
-        per_position = pd.Series(dollars).groupby(legs.position[vix_idx]).sum()
-        liquidation = float(per_position.clip(lower=0.0).sum())
+        per_position: dict[int, float] = {}
+        for position, amount in zip(legs.position[vix_idx].tolist(), dollars.tolist(), strict=True):
+            per_position[position] = per_position.get(position, 0.0) + amount
+        worth = np.array([per_position[p] for p in sorted(per_position)])
+        liquidation = float(np.maximum(worth, 0.0).sum())
     horizon = np.datetime64(as_of, "D") + np.timedelta64(NEAR_TERM_DAYS, "D")
     near = sum(m.max_loss or 0.0 for m in condor if np.datetime64(m.expiry, "D") <= horizon)
     pending = (
@@ -477,36 +538,64 @@ def sleeve_pnl(today: Mapping, before: Mapping, flows: Mapping) -> dict[str, flo
     return {"condor": condor, "hedge": hedge, "cash": total - condor - hedge, "total": total}
 
 
-def _legs_frame(positions: list[Position], legs: Legs, greeks) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "position_id": [positions[i].position_id for i in legs.position],
-            "leg": legs.name,
-            "option_type": np.where(legs.is_call, "call", "put"),
-            "strike": legs.strike,
-            "expiry": legs.expiry,
-            "units": (legs.units * legs.quantity).astype(int),
-            "underlying": greeks.underlying,
-            "vol": greeks.vol,
-            "price": greeks.greeks.price,
-            "delta": greeks.greeks.delta,
-            "gamma": greeks.greeks.gamma,
-            "vega": greeks.greeks.vega,
-            "theta": greeks.greeks.theta,
-        }
-    )
+def _leg_columns(
+    as_of: date, positions: list[Position], legs: Legs, market: MarketLegs
+) -> dict[str, object]:
+    """The columns of the day's `leg_marks` rows: lists and arrays, one entry per leg."""
+    greeks = market.greeks
+    return {
+        "position_id": [positions[i].position_id for i in legs.position],
+        "leg": legs.name,
+        "option_type": np.where(legs.is_call, "call", "put"),
+        "strike": legs.strike,
+        "expiry": legs.expiry,
+        "units": (legs.units * legs.quantity).astype(int),
+        "underlying": greeks.underlying,
+        "vol": greeks.vol,
+        "price": greeks.greeks.price,
+        "delta": greeks.greeks.delta,
+        "gamma": greeks.greeks.gamma,
+        "vega": greeks.greeks.vega,
+        "theta": greeks.greeks.theta,
+        "mark_source": market.source,
+        "model_price": market.model_price,
+        "model_vol": market.model_vol,
+        "as_of": [as_of] * len(legs),
+    }
 
 
-def position_rows(marks: BookMarks) -> pd.DataFrame:
-    """`position_marks` rows of one day (break-evens split into two columns)."""
-    rows = []
-    for m in marks.positions:
-        row = asdict(m)
-        for key in ("breakevens", "sleeve", "risk", "legs"):
-            del row[key]
-        low, high = m.breakeven_bounds()
-        rows.append({**row, "breakeven_low": low, "breakeven_high": high})
-    return pd.DataFrame(rows)
+def leg_rows(*days: BookMarks) -> pd.DataFrame:
+    """`leg_marks` rows of one or more days' marks, each with its `as_of`; a backfill builds
+    a chunk of days' rows at once."""
+    if len(days) == 1:
+        return days[0].legs
+    columns = {}
+    for name in days[0].leg_columns:
+        parts = [day.leg_columns[name] for day in days]
+        joined = np.concatenate(parts) if isinstance(parts[0], np.ndarray) else sum(parts, [])
+        columns[name] = joined
+    return pd.DataFrame(columns)
+
+
+_POSITION_COLUMNS = tuple(
+    f.name
+    for f in dataclasses.fields(PositionMark)
+    if f.name not in ("breakevens", "sleeve", "risk", "legs")
+)
+
+
+def position_rows(*days: BookMarks) -> pd.DataFrame:
+    """`position_marks` rows of one or more days' marks, each with its `as_of` (break-evens
+    split into two columns); a backfill builds a chunk of days' rows at once."""
+    marked = [(day.as_of, m) for day in days for m in day.positions]
+    if not marked:
+        return pd.DataFrame()
+    columns = {k: [getattr(m, k) for _, m in marked] for k in _POSITION_COLUMNS}
+    bounds = [m.breakeven_bounds() for _, m in marked]
+    columns["breakeven_low"] = [low for low, _ in bounds]
+    columns["breakeven_high"] = [high for _, high in bounds]
+    columns["as_of"] = [as_of for as_of, _ in marked]
+    return pd.DataFrame(columns)
 
 
 BOOK_TOTALS = (
@@ -555,11 +644,11 @@ def save_marks(con: duckdb.DuckDBPyConnection, marks: BookMarks) -> dict[str, in
             con.execute(sql["insert_settlement_trades"])
             con.unregister("settlements")
         if len(marks.legs):
-            con.register("legs", marks.legs.assign(as_of=marks.as_of))
+            con.register("legs", marks.legs)
             con.execute(sql["insert_legs"])
             con.unregister("legs")
         if len(positions):
-            con.register("marked", positions.assign(as_of=marks.as_of))
+            con.register("marked", positions)
             con.execute(sql["insert_positions"])
             con.unregister("marked")
         con.execute(sql["insert_book"], book_row(marks))

@@ -21,9 +21,12 @@ from alvh.core.resources import bundled_dir
 from alvh.data.market_day import MarketSnapshot
 from alvh.model.market import (
     VixResponse,
+    VixResponseSums,
     apply_vix_response,
     fit_vix_response,
     front_contracts,
+    vix_response_on,
+    vix_response_pairs,
 )
 
 SPX_SHOCKS = (-0.25, -0.20, -0.15, -0.10, -0.07, -0.05, -0.03, 0.0, 0.03, 0.05, 0.10)
@@ -84,9 +87,24 @@ def model_leg_deltas(
     SPX delta too. A central difference over ±`bump`: as the fit's slope differs between down
     and up days, this is the mean of the two one-sided deltas. Per SPX point, per unit.
     """
-    moves = np.array([bump, -bump])
-    shift = fitted_vix_shift(snapshot.vix, moves, fit)
+    moves, shift = model_delta_moves(snapshot, fit, bump)
     up, down = price_legs(legs, snapshot, params, moves, shift, 0.0, forwards)
+    return model_deltas(up, down, snapshot, bump)
+
+
+def model_delta_moves(
+    snapshot: MarketSnapshot, fit: VixResponse, bump: float = MODEL_DELTA_BUMP
+) -> tuple[np.ndarray, np.ndarray]:
+    """The two scenarios behind `model_leg_deltas`: SPX returns (+bump, −bump) and the VIX
+    shifts the §2.4 fit gives them."""
+    moves = np.array([bump, -bump])
+    return moves, fitted_vix_shift(snapshot.vix, moves, fit)
+
+
+def model_deltas(
+    up: np.ndarray, down: np.ndarray, snapshot: MarketSnapshot, bump: float = MODEL_DELTA_BUMP
+) -> np.ndarray:
+    """`model_leg_deltas` from the legs' prices in the two `model_delta_moves` scenarios."""
     return (up - down) / (2.0 * bump * snapshot.spx)
 
 
@@ -267,15 +285,18 @@ def vix_response_fit(con, as_of: date) -> VixResponse:
 
 class VixResponseHistory:
     """The SPX and VIX history read once (a backfill): `fit(day)` is `vix_response_fit(con,
-    day)`, each day's rows of the panel being those known at its close."""
+    day)`, each day's rows of the panel being those known at its close, so a day's regression
+    data is a prefix of the range's (`alvh.model.market.vix_response_pairs`)."""
 
     def __init__(self, con, end: date) -> None:
-        self._panel = _spx_vix_history(con, end)
+        panel = _spx_vix_history(con, end)
+        self._dates, r, y = vix_response_pairs(panel["SPX"].dropna(), panel["VIX"].dropna())
+        self._sums = VixResponseSums.of(r, y)
 
     def fit(self, day: date) -> VixResponse:
         """The §2.4 fit on the closes known by `day`."""
-        known = self._panel.loc[: pd.Timestamp(day)]
-        return fit_vix_response(known["SPX"].dropna(), known["VIX"].dropna())
+        known = int(np.searchsorted(self._dates, np.datetime64(day, "D"), side="right"))
+        return vix_response_on(self._sums, self._dates, known)
 
 
 def history_inputs(con, as_of: date) -> tuple[VixResponse, pd.DataFrame]:

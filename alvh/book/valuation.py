@@ -151,7 +151,7 @@ def vix_forwards(legs: Legs, snapshot: MarketSnapshot, params: ModelParams) -> V
         expiry = legs.expiry[i]
         if expiry not in cache:
             cache[expiry] = mm.vx_curve(
-                snapshot.as_of, str(expiry), snapshot.vix, observed, params.vx, term=snapshot.term()
+                snapshot.as_of, expiry, snapshot.vix, observed, params.vx, term=snapshot.term()
             )
         found = cache[expiry]
         forward[i], source[i] = found.forward, found.source
@@ -190,13 +190,18 @@ def price_legs(
         np.atleast_1d(np.asarray(vix_shift, dtype=float)),
         np.atleast_1d(np.asarray(horizon_days, dtype=float)),
     )
-    out = np.zeros((ret.shape[0], len(legs)))
     if not len(legs):
-        return out
-    spx_legs, vix_legs = legs.is_spx, ~legs.is_spx
-    if vix_legs.any():
+        return np.zeros((ret.shape[0], 0))
+    if (~legs.is_spx).any():
         forwards = forwards or vix_forwards(legs, snapshot, params)
-    u, t, vol = _leg_inputs(legs, snapshot, params, ret, shift, horizon, forwards)
+    inputs = _leg_inputs(legs, snapshot, params, ret, shift, horizon, forwards)
+    return _prices(legs, snapshot, *inputs)
+
+
+def _prices(legs: Legs, snapshot: MarketSnapshot, u, t, vol) -> np.ndarray:
+    """Per-unit prices from `_leg_inputs`' underlying, years and vol, shape (n_scenarios, n)."""
+    out = np.zeros(u.shape)
+    spx_legs, vix_legs = legs.is_spx, ~legs.is_spx
     r, q = snapshot.rate, snapshot.dividend_yield
     if spx_legs.any():
         k, call = legs.strike[spx_legs], legs.is_call[spx_legs]
@@ -284,19 +289,32 @@ class LegGreeks:
 
 def leg_greeks(legs: Legs, snapshot: MarketSnapshot, params: ModelParams) -> LegGreeks:
     """Per-unit price, delta, gamma, vega, theta of every leg at today's close."""
-    arrays = {k: np.zeros(len(legs)) for k in ("price", "delta", "gamma", "vega", "theta")}
+    return greeks_and_prices(legs, snapshot, params, [], [])[0]
+
+
+def greeks_and_prices(
+    legs: Legs, snapshot: MarketSnapshot, params: ModelParams, spx_return, vix_shift
+) -> tuple[LegGreeks, np.ndarray]:
+    """`leg_greeks` and `price_legs(legs, snapshot, params, spx_return, vix_shift)` (at the
+    close, no horizon) from one pass over the model's inputs: the day's marks need both, and
+    every input is computed per (scenario, leg), so each is what the two calls give alone."""
     forwards = vix_forwards(legs, snapshot, params)
-    no_move = np.zeros(1)
-    u, t, vol = (a[0] for a in _leg_inputs(legs, snapshot, params, *[no_move] * 3, forwards))
+    ret = np.concatenate([[0.0], np.asarray(spx_return, dtype=float)])
+    shift = np.concatenate([[0.0], np.asarray(vix_shift, dtype=float)])
+    u, t, vol = _leg_inputs(legs, snapshot, params, ret, shift, np.zeros(len(ret)), forwards)
+    arrays = {k: np.zeros(len(legs)) for k in ("price", "delta", "gamma", "vega", "theta")}
     spx_legs, vix_legs = legs.is_spx, ~legs.is_spx
     r, q = snapshot.rate, snapshot.dividend_yield
+    now_u, now_t, now_vol = u[0], t[0], vol[0]
     if spx_legs.any():
         k, call = legs.strike[spx_legs], legs.is_call[spx_legs]
-        g = bsm_greeks(u[spx_legs], k, t[spx_legs], r, q, vol[spx_legs], call)
+        g = bsm_greeks(now_u[spx_legs], k, now_t[spx_legs], r, q, now_vol[spx_legs], call)
         for key in arrays:
             arrays[key][spx_legs] = getattr(g, key)
     if vix_legs.any():
-        g = black76_greeks(u[vix_legs], legs.strike[vix_legs], t[vix_legs], r, vol[vix_legs], True)
+        k = legs.strike[vix_legs]
+        g = black76_greeks(now_u[vix_legs], k, now_t[vix_legs], r, now_vol[vix_legs], True)
         for key in arrays:
             arrays[key][vix_legs] = getattr(g, key)
-    return LegGreeks(Greeks(**arrays), u, vol, forwards)
+    greeks = LegGreeks(Greeks(**arrays), now_u, now_vol, forwards)
+    return greeks, _prices(legs, snapshot, u[1:], t[1:], vol[1:])

@@ -7,6 +7,7 @@ report can show that a secondary series was carried forward and by how much.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -109,14 +110,15 @@ def load_market(con: duckdb.DuckDBPyConnection, as_of: date) -> MarketSnapshot:
     panel = history.daily_panel(
         con, list(SERIES_USED), as_of, start=start, lookback_days=MARKET_LOOKBACK_DAYS
     )
-    futures = history.vix_futures(con, as_of, as_of)
+    futures = history.vix_futures(con, as_of, as_of).rename(columns={"trade_date": "date"})
     return _snapshot(as_of, panel.values.iloc[-1], panel.stale_sessions().iloc[-1], futures)
 
 
 def _snapshot(
-    as_of: date, row: pd.Series, stale: pd.Series, futures: pd.DataFrame
+    as_of: date, row: Mapping[str, float], stale: Mapping[str, float], futures: pd.DataFrame
 ) -> MarketSnapshot:
-    """The snapshot from the day's panel row, its staleness and its VIX futures settlements."""
+    """The snapshot from the day's panel row (series → value), its staleness (series →
+    sessions) and its VIX futures settlements (`date`, `expiry`, `settle`, ...)."""
     for series in ("SPX", "VIX"):
         if not (np.isfinite(row[series]) and stale[series] == 0):
             raise UsageError(
@@ -153,7 +155,7 @@ def _snapshot(
         dividend_source=q_source,
         spx_open=float(row["SPX_OPEN"]) if stale["SPX_OPEN"] == 0 else float("nan"),
         vix_open=float(row["VIX_OPEN"]) if stale["VIX_OPEN"] == 0 else float("nan"),
-        futures=futures.rename(columns={"trade_date": "date"}),
+        futures=futures,
         staleness={k: (None if pd.isna(v) else int(v)) for k, v in stale.items()},
     )
 
@@ -167,11 +169,17 @@ class MarketPanel:
         panel = history.daily_panel(
             con, list(SERIES_USED), days[-1], start=start, lookback_days=MARKET_LOOKBACK_DAYS
         )
-        self._values, self._dates = panel.values, panel.value_dates
-        self._stale = panel.stale_sessions()
+        # plain arrays, a row per session: a day's snapshot is then a few array reads
+        self._series = list(panel.values.columns)
+        self._row = {day.date(): i for i, day in enumerate(panel.values.index)}
+        self._values = panel.values.to_numpy(dtype=float)
+        self._dates = panel.value_dates.to_numpy(dtype="datetime64[D]")
+        self._stale = panel.stale_sessions().to_numpy(dtype=float)
         futures = history.vix_futures(con, days[-1], days[0])
+        futures = futures.rename(columns={"trade_date": "date"})
         self._futures = {
-            day: frame.reset_index(drop=True) for day, frame in futures.groupby("trade_date")
+            pd.Timestamp(day).date(): frame.reset_index(drop=True)
+            for day, frame in futures.groupby("date")
         }
         self._no_futures = futures.iloc[0:0]
 
@@ -179,14 +187,18 @@ class MarketPanel:
         """`as_of`'s market, exactly as `load_market` reads it."""
         if not calendar.is_trading_day(as_of):
             raise UsageError(f"{as_of} is not an NYSE trading day")
-        when = pd.Timestamp(as_of)
-        row, stale = self._values.loc[when].copy(), self._stale.loc[when].copy()
+        i = self._row[as_of]
         # load_market reads observations from MARKET_LOOKBACK_DAYS before its window: an older
-        # value carried this far is one it would not see
+        # value carried this far is one it would not see (NaT: no value, already NaN)
         first = calendar.add_trading_days(as_of, -MARKET_WINDOW_SESSIONS)
-        unseen = self._dates.loc[when] < pd.Timestamp(first) - pd.Timedelta(
-            days=MARKET_LOOKBACK_DAYS
+        oldest = np.datetime64(first, "D") - np.timedelta64(MARKET_LOOKBACK_DAYS, "D")
+        unseen = self._dates[i] < oldest
+        row = np.where(unseen, np.nan, self._values[i]).tolist()
+        stale = np.where(unseen, np.nan, self._stale[i]).tolist()
+        futures = self._futures.get(as_of, self._no_futures)
+        return _snapshot(
+            as_of,
+            dict(zip(self._series, row, strict=True)),
+            dict(zip(self._series, stale, strict=True)),
+            futures,
         )
-        row[unseen], stale[unseen] = np.nan, np.nan
-        futures = self._futures.get(when, self._no_futures)
-        return _snapshot(as_of, row, stale, futures)

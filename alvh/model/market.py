@@ -46,6 +46,9 @@ __all__ = [
     "atm_vol",
     "fit_skew_to_reference",
     "fit_vix_response",
+    "fit_vix_response_pairs",
+    "vix_response_on",
+    "VixResponseSums",
     "fit_vx_mean_reversion",
     "fit_vx_shock_kappa",
     "fit_vx_term_convexity",
@@ -60,6 +63,7 @@ __all__ = [
     "term_structure_vx_forward",
     "vix_call_strike_for_delta",
     "vix_option_vol",
+    "vix_response_pairs",
     "vix_strike_grid",
     "vx_curve",
     "vx_model_errors",
@@ -81,7 +85,7 @@ ATM_PILLAR_DAYS = (9.0, 30.0, 93.0, 183.0)
 _VX_TERM_DAYS = (9.0, 30.0, 93.0, 183.0, 365.0)  # plus VIX1Y for the VX term-structure forward
 _VIX_WINDOW_DAYS = 30.0
 
-DateLike = date | pd.Timestamp | str
+DateLike = date | pd.Timestamp | np.datetime64 | str
 
 
 def _arr(x) -> np.ndarray:
@@ -243,24 +247,55 @@ def _put_wing_start(alpha, scale, s, c, p: SkewParams, iterations: int = 30) -> 
     slope α²·scale·2G|G'| per unit |ln K|. Both bounds tighten monotonically away from the money.
     """
     alpha, scale, s, c = np.broadcast_arrays(_arr(alpha), _arr(scale), _arr(s), _arr(c))
-    lo = -1.0 / np.sqrt(c)  # (1 − c·m²) = 0 here: never feasible
+    lo = np.array(-1.0 / np.sqrt(c))  # (1 − c·m²) = 0 here: never feasible
     hi = np.zeros(alpha.shape)
     a2 = alpha * alpha
+    # The loop runs on small arrays, where each numpy call costs more than its arithmetic: the
+    # factors that do not change are taken out and every step writes into a buffer. Products
+    # are grouped as in G = 1 + s·m + c·m·m (`_core`), D = ((1 − c·m·m)/G)² − α²·G'·G' −
+    # (α²·scale·G·G')²/4 and α²·scale·2·G·(−G'), left to right, so every bit is as before.
+    a2_scale = a2 * scale
+    a2_scale_2 = a2_scale * 2.0
+    c_2 = 2.0 * c
+    mid, cmm, g, gp, durrleman, term = (np.empty(alpha.shape) for _ in range(6))
+    ok, steep = np.empty(alpha.shape, dtype=bool), np.empty(alpha.shape, dtype=bool)
     for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        g, gp = _core(mid, s, c)
-        durrleman = ((1.0 - c * mid * mid) / g) ** 2 - a2 * gp * gp
-        durrleman -= (a2 * scale * g * gp) ** 2 / 4.0
-        ok = (durrleman >= p.wing_margin) & (a2 * scale * 2.0 * g * -gp <= p.max_wing_slope)
-        hi = np.where(ok, mid, hi)
-        lo = np.where(ok, lo, mid)
+        np.add(lo, hi, out=mid)
+        mid *= 0.5
+        np.multiply(c, mid, out=cmm)
+        cmm *= mid  # c·m·m
+        np.multiply(s, mid, out=g)
+        g += 1.0
+        g += cmm  # G
+        np.multiply(c_2, mid, out=gp)
+        gp += s  # G'
+        np.subtract(1.0, cmm, out=durrleman)
+        durrleman /= g
+        np.square(durrleman, out=durrleman)
+        np.multiply(a2, gp, out=term)
+        term *= gp
+        durrleman -= term
+        np.multiply(a2_scale, g, out=term)
+        term *= gp
+        np.square(term, out=term)
+        term /= 4.0
+        durrleman -= term
+        np.greater_equal(durrleman, p.wing_margin, out=ok)
+        np.multiply(a2_scale_2, g, out=term)
+        np.negative(gp, out=gp)
+        term *= gp
+        np.less_equal(term, p.max_wing_slope, out=steep)
+        ok &= steep
+        np.copyto(hi, mid, where=ok)
+        np.invert(ok, out=ok)
+        np.copyto(lo, mid, where=ok)
     return hi
 
 
 def _wing_start_unique(alpha, scale, s, c, p: SkewParams) -> np.ndarray:
     """`_put_wing_start` once per distinct (α, scale, s, c): options of one expiry share it."""
     alpha, scale, s, c = np.broadcast_arrays(_arr(alpha), _arr(scale), _arr(s), _arr(c))
-    if alpha.size <= 64:
+    if alpha.size <= 1024:  # below this, grouping costs more than it saves
         return _put_wing_start(alpha, scale, s, c, p)
     first, _ = pd.factorize((alpha + 1j * scale).ravel())  # NaN pairs get code −1
     second, shapes = pd.factorize((s + 1j * c).ravel())
@@ -635,10 +670,24 @@ def vx_model_errors(
     return pd.DataFrame(rows)
 
 
+def _floats(column: pd.Series) -> np.ndarray:
+    """A column as floats, text that is no number as NaN (numbers pass without a parse)."""
+    if pd.api.types.is_float_dtype(column.dtype):
+        return column.to_numpy(dtype=float)
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+
+
+def _days(column: pd.Series) -> np.ndarray:
+    """A column of dates or timestamps as datetime64[D] (the day of each)."""
+    if not pd.api.types.is_datetime64_dtype(column.dtype):
+        column = pd.to_datetime(column)
+    return column.to_numpy(dtype="datetime64[D]")
+
+
 def _observed_interp(contracts_on_day: pd.DataFrame, expiry: DateLike) -> tuple[float, str]:
     d = contracts_on_day
-    settle = pd.to_numeric(d["settle"], errors="coerce").to_numpy(dtype=float)
-    exp = pd.to_datetime(d["expiry"]).dt.normalize().to_numpy()
+    settle = _floats(d["settle"])
+    exp = _days(d["expiry"])
     ok = np.isfinite(settle) & (settle > 0)
     if not ok.any():
         return (np.nan, "none")
@@ -748,7 +797,8 @@ def vx_curve(
     if observed is not None and len(observed):
         day = observed
         if "date" in observed.columns:
-            day = observed[pd.to_datetime(observed["date"]).dt.normalize() == t0]
+            on_day = _days(observed["date"]) == np.datetime64(t0, "D")
+            day = observed if on_day.all() else observed[on_day]
         if len(day):
             value, source = _observed_interp(day, t1)
             if np.isfinite(value):
@@ -895,42 +945,90 @@ class VixResponse:
     last_date: date
 
 
-def _ols(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    slope, intercept = np.polyfit(x, y, 1)
-    resid = y - (intercept + slope * x)
-    r2 = 1.0 - float((resid**2).sum() / ((y - y.mean()) ** 2).sum())
-    return float(slope), float(intercept), r2
-
-
 def fit_vix_response(spx_close: pd.Series, vix_close: pd.Series) -> VixResponse:
     """Regress daily log VIX changes on SPX simple returns, down and up days apart (§2.4).
 
     Both series are indexed by date; only dates present in both count (VIX prints on exchange
     holidays drop out), and each change runs from the previous common date.
     """
+    return fit_vix_response_pairs(*vix_response_pairs(spx_close, vix_close))
+
+
+def vix_response_pairs(
+    spx_close: pd.Series, vix_close: pd.Series
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The §2.4 regression's data: the dates with both closes (datetime64[D], ascending), and
+    per change between consecutive ones the SPX simple return and the log VIX change. The data
+    of an earlier cut of both series is a prefix of these arrays, bit for bit."""
     both = pd.concat(
         [spx_close.rename("spx"), vix_close.rename("vix")], axis=1, join="inner"
     ).dropna()
     both = both[(both["spx"] > 0) & (both["vix"] > 0)].sort_index()
     r = both["spx"].pct_change().to_numpy()[1:]
     y = np.diff(np.log(both["vix"].to_numpy()))
-    down, up = r < 0, r >= 0
-    if down.sum() < 3 or up.sum() < 3:
+    return pd.to_datetime(both.index).to_numpy(dtype="datetime64[D]"), r, y
+
+
+def fit_vix_response_pairs(dates: np.ndarray, r: np.ndarray, y: np.ndarray) -> VixResponse:
+    """`fit_vix_response` on `vix_response_pairs`' arrays."""
+    return vix_response_on(VixResponseSums.of(r, y), dates, len(dates))
+
+
+@dataclass(frozen=True, eq=False)
+class VixResponseSums:
+    """Running sums behind the two §2.4 regressions: `sums[side, term, k]` for down days
+    (side 0, r < 0) and up days over the changes 0..k, the terms the count and the sums of x,
+    y, x², x·y, y² with x = r − x₀, y − y₀; `origin[side]` = (x₀, y₀), the side's first change
+    (centred sums keep the cancellation in the least-squares formulas small). A day's
+    regression is one column: the same bits whichever later day the sums were computed to."""
+
+    origin: np.ndarray  # (2, 2)
+    sums: np.ndarray  # (2, 6, changes)
+
+    @classmethod
+    def of(cls, r: np.ndarray, y: np.ndarray) -> VixResponseSums:
+        """The sums of the changes `r` (SPX returns) and `y` (log VIX changes)."""
+        origin = np.zeros((2, 2))
+        sums = np.zeros((2, 6, len(r)))
+        for side, mine in enumerate((r < 0, r >= 0)):
+            first = np.flatnonzero(mine)[:1]
+            if len(first):
+                origin[side] = r[first[0]], y[first[0]]
+            x = np.where(mine, r - origin[side, 0], 0.0)
+            v = np.where(mine, y - origin[side, 1], 0.0)
+            for term, values in enumerate((mine.astype(float), x, v, x * x, x * v, v * v)):
+                np.cumsum(values, out=sums[side, term])
+        return cls(origin, sums)
+
+
+def vix_response_on(sums: VixResponseSums, dates: np.ndarray, known: int) -> VixResponse:
+    """The §2.4 fit on the first `known` of `dates` (so on `known − 1` changes): least squares
+    of Δln VIX = a + b·r per side, from the `sums` of `dates`' changes (or more of them)."""
+    last = known - 2  # the column of the last change
+    counts = sums.sums[:, 0, last] if last >= 0 else np.zeros(2)
+    if counts[0] < 3 or counts[1] < 3:
         raise ValueError("need at least 3 down days and 3 up days to fit the VIX response")
-    d = _ols(r[down], y[down])
-    u = _ols(r[up], y[up])
-    idx = pd.to_datetime(both.index)
+    fits = []
+    for side in (0, 1):
+        n, sx, sy, sxx, sxy, syy = (float(v) for v in sums.sums[side, :, last])
+        x0, y0 = (float(v) for v in sums.origin[side])
+        mean_x, mean_y = sx / n, sy / n
+        cxx, cxy, cyy = sxx - sx * mean_x, sxy - sx * mean_y, syy - sy * mean_y
+        slope = cxy / cxx
+        intercept = (y0 + mean_y) - slope * (x0 + mean_x)
+        fits.append((slope, intercept, cxy * cxy / (cxx * cyy), int(n)))
+    (d_slope, d_icpt, d_r2, n_down), (u_slope, u_icpt, u_r2, n_up) = fits
     return VixResponse(
-        d[0],
-        d[1],
-        d[2],
-        int(down.sum()),
-        u[0],
-        u[1],
-        u[2],
-        int(up.sum()),
-        idx[0].date(),
-        idx[-1].date(),
+        d_slope,
+        d_icpt,
+        d_r2,
+        n_down,
+        u_slope,
+        u_icpt,
+        u_r2,
+        n_up,
+        dates[0].item(),
+        dates[known - 1].item(),
     )
 
 

@@ -26,3 +26,8 @@ LEFT JOIN observations AS so ON so.series_id = 'SPX_OPEN' AND so.obs_date = p.ex
 LEFT JOIN observations AS sc ON sc.series_id = 'SPX' AND sc.obs_date = p.expiry
 LEFT JOIN observations AS vo ON vo.series_id = 'VIX_OPEN' AND vo.obs_date = p.expiry
 LEFT JOIN observations AS vc ON vc.series_id = 'VIX' AND vc.obs_date = p.expiry;
+
+-- @statement ledger
+-- the whole cash ledger, in the table's order as the daily `ledger` statement of
+-- sql/book/marks.sql reads it (the balance sums the amounts in that order)
+SELECT entry_date, amount FROM cash_ledger;
