@@ -16,6 +16,7 @@ import pytest
 from alvh import pipeline
 from alvh.core import calendar
 from alvh.core.settings import Settings
+from alvh.store import audit
 from alvh.store.warehouse import connect, open_warehouse
 
 START, END = date(2026, 5, 20), date(2026, 8, 20)  # about three months of sessions
@@ -42,6 +43,12 @@ STORED = {
     "signal_values": "SELECT * FROM signal_values ORDER BY as_of, signal",
     "layer_states": "SELECT * FROM layer_states ORDER BY as_of, layer",
     "orders": "SELECT * EXCLUDE (created_at, decided_at) FROM orders ORDER BY order_id",
+    # the engine's audit events in the chain's order (a backfill's decision also names its run)
+    "audit_events": "SELECT as_of, actor, event, subject, CASE WHEN event = 'layers_decided' "
+    "THEN json_object('states', details->'states', 'orders', details->'orders', "
+    "'expired', details->'expired', 'budget', details->'budget')::VARCHAR ELSE details END "
+    "FROM audit_log WHERE event IN ('order_expired', 'order_proposed', 'layers_decided') "
+    "ORDER BY seq",
 }
 
 
@@ -121,6 +128,8 @@ def test_backfill_stores_the_rows_of_the_day_by_day_step(snapshot_warehouse, tmp
         result = pipeline.backfill_step(run_id, START, END, settings, chunk_days=20)
     filled = _stored(settings)
     assert result.counts["days"] == len({row[0] for row in day_by_day["book_marks"]})
+    with connect(settings.warehouse_path, read_only=True) as con:
+        assert audit.verify(con)[1] == []  # the chain carried through each chunk holds
     for table, rows in day_by_day.items():
         assert len(filled[table]) == len(rows), table
         for mine, theirs in zip(filled[table], rows, strict=True):
