@@ -4,6 +4,7 @@ read from the warehouse and written back for `as_of` in one transaction.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -135,9 +136,7 @@ def save_decision(con: duckdb.DuckDBPyConnection, decision: LayerDecision) -> li
 def decision_rows(decision: LayerDecision) -> tuple[list[dict], list[dict]]:
     """The day's `signals` and `layer_states` rows, for `save_decision` and the set-based
     backfill alike."""
-    parameters = json.dumps(
-        {"layers": decision.config.as_dict(), "signals": decision.signal_config}, sort_keys=True
-    )
+    parameters = _parameters_text(decision.config, tuple(sorted(decision.signal_config.items())))
     signals = [
         {
             "as_of": decision.as_of,
@@ -166,6 +165,13 @@ def decision_rows(decision: LayerDecision) -> tuple[list[dict], list[dict]]:
         for state in decision.layers.values()
     ]
     return signals, states
+
+
+@functools.lru_cache(maxsize=8)
+def _parameters_text(config: LayerConfig, signal_config: tuple) -> str:
+    """The parameters every state row carries, as JSON: the same every day of a backfill, so
+    written once per configuration."""
+    return json.dumps({"layers": config.as_dict(), "signals": dict(signal_config)}, sort_keys=True)
 
 
 def record_orders(
