@@ -31,7 +31,8 @@ CHAINS = _chains_folder()
 COLUMNS = ["as_of", "root", "expiry", "strike", "type", "bid", "ask", "source"]
 
 # Read by the product's importers (`alvh.data.quotes.read_quotes`): name, root for files without
-# one. The 2011 intraday snapshot is not a close and is left out.
+# one. The 2011 intraday snapshot is not a close and is left out; the side-by-side chain states
+# no time and is taken as its day's close, as `alvh quotes import --as-of 2025-09-03` would.
 IMPORTED = (
     ("cboe_quote_table_spx_2020-09-04.dat", None),
     ("cboe_quote_table_spx_2022-01-07.csv", None),
@@ -41,29 +42,8 @@ IMPORTED = (
     ("cboe_quote_table_spx_2023-09-01.csv", None),
     ("hod_l2_spxw_2018-01-02_to_2018-02-28.csv", None),
     ("datashop_1545_spxw_2019-06-26.csv", "SPXW"),
+    ("chain_spxw_2025-09-03_time-unknown.csv", "SPXW"),
 )
-# A side-by-side chain no importer reads (no underlying, time not stated): read here.
-SIDE_BY_SIDE = "chain_spxw_2025-09-03_time-unknown.csv"
-
-
-def _side_by_side_chain(path: Path) -> pd.DataFrame:
-    raw = pd.read_csv(path, encoding="utf-8-sig")
-    frames = []
-    for kind, prefix in (("C", "Call"), ("P", "Put")):
-        frames.append(
-            pd.DataFrame(
-                {
-                    "as_of": pd.to_datetime(raw["Date"]),
-                    "root": "SPXW",
-                    "expiry": pd.to_datetime(raw["ExpDate"]),
-                    "strike": raw["Strike"].astype(float),
-                    "type": kind,
-                    "bid": raw[f"{prefix}Bid"].astype(float),
-                    "ask": raw[f"{prefix}Ask"].astype(float),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
 
 
 def spx_quotes(folder: Path = CHAINS) -> pd.DataFrame:
@@ -73,7 +53,6 @@ def spx_quotes(folder: Path = CHAINS) -> pd.DataFrame:
     frames = []
     for name, root in IMPORTED:
         frames.append(read_quotes(folder / name, root=root).frame.assign(source=name))
-    frames.append(_side_by_side_chain(folder / SIDE_BY_SIDE).assign(source=SIDE_BY_SIDE))
     out = pd.concat([f[COLUMNS] for f in frames], ignore_index=True)
     out = out[out["root"].isin(["SPX", "SPXW"])]
     return out.dropna(subset=["strike", "bid", "ask"]).reset_index(drop=True)

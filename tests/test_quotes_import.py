@@ -25,6 +25,7 @@ TABLE_2023 = FIXTURES / "cboe_quote_table_spx_2023-09-01_cut.csv"
 TABLE_2011 = FIXTURES / "cboe_quote_table_spx_2011-01-24_intraday-1403_cut.csv"
 VIX_EOD = FIXTURES / "datashop_eod_quotes_vix_2016-06-01_cut.csv"
 GENERIC = FIXTURES / "generic_spxw_2023-09-01.csv"
+SIDE_BY_SIDE = FIXTURES / "chain_spxw_2025-09-03_time-unknown_cut.csv"
 
 
 @pytest.fixture
@@ -325,6 +326,75 @@ def test_listed_expiries_follow_each_roots_calendar():
 
 
 # --- storing ----------------------------------------------------------------------------------
+
+
+# --- a side-by-side chain: no root, no underlying, no time -------------------------------------
+
+SIDE_ROW = "2025-09-03,2025-10-31,6450,160,160.5,157.45,161,264,122.7,123.2,122,763,666"
+
+
+def test_a_side_by_side_chain_reads_both_sides_of_each_line():
+    quotes = read_quotes(SIDE_BY_SIDE, root="SPXW")
+    assert quotes.format == "side-by-side" and quotes.timing == "unstated"
+    assert quotes.session == date(2025, 9, 3) and quotes.quote_time is None
+    frame = quotes.frame
+    assert len(frame) == 2 * 74 and set(frame["root"]) == {"SPXW"}
+    assert frame["underlying"].isna().all()  # the forward comes from parity downstream
+    # 2025-09-03,2025-10-31,6450,160,160.5,...,122.7,123.2,...: line 57 of the file
+    call = quote(frame, "SPXW", "2025-10-31", 6450.0, "C")
+    put = quote(frame, "SPXW", "2025-10-31", 6450.0, "P")
+    assert (call["bid"], call["ask"], put["bid"], put["ask"]) == (160.0, 160.5, 122.7, 123.2)
+    lines = SIDE_BY_SIDE.read_text(encoding="utf-8").splitlines()
+    assert call["line"] == put["line"] and lines[int(call["line"]) - 1] == SIDE_ROW
+    # the file's order: a line's call, then its put
+    assert list(frame["type"][:4]) == ["C", "P", "C", "P"]
+    assert frame["line"].is_monotonic_increasing
+
+
+def test_a_side_by_side_chain_needs_its_root_named():
+    with pytest.raises(QuoteFileError, match=r"--root SPXW.*rule: missing_column"):
+        read_quotes(SIDE_BY_SIDE)
+
+
+def test_a_chain_that_states_no_time_is_stored_only_for_the_day_the_user_names(con):
+    # Nothing in the file tells a noon snapshot from a close: the user must say which.
+    with pytest.raises(BadInputError, match="rule: quote_time_not_stated"):
+        import_quotes(con, SIDE_BY_SIDE, TODAY, root="SPXW")
+    with pytest.raises(UsageError, match="its quotes are of 2025-09-03"):
+        import_quotes(con, SIDE_BY_SIDE, TODAY, root="SPXW", as_of=date(2025, 9, 4))
+    assert con.execute("SELECT count(*) FROM option_quotes").fetchone() == (0,)
+    done = import_quotes(con, SIDE_BY_SIDE, TODAY, root="SPXW", as_of=date(2025, 9, 3))
+    assert done.format == "side-by-side" and done.timing == "close" and done.exit_code == 0
+    assert done.inserted == 148 and done.rejected == 0
+    stored = con.execute(
+        "SELECT as_of, timing, count(*) FROM option_quotes GROUP BY ALL"
+    ).fetchall()
+    assert stored == [(date(2025, 9, 3), "close", 148)]
+    # importing the same file again changes nothing
+    again = import_quotes(con, SIDE_BY_SIDE, TODAY, root="SPXW", as_of=date(2025, 9, 3))
+    assert again.inserted == 0 and again.unchanged == 148
+
+
+def test_an_intraday_side_by_side_chain_is_stored_as_intraday(con):
+    done = import_quotes(
+        con, SIDE_BY_SIDE, TODAY, root="SPXW", as_of=date(2025, 9, 3), intraday=True
+    )
+    assert done.timing == "intraday"
+    assert con.execute("SELECT DISTINCT timing FROM option_quotes").fetchall() == [("intraday",)]
+
+
+def test_a_bad_cell_of_a_side_by_side_chain_names_its_line_and_rule(con, tmp_path):
+    crossed = SIDE_ROW.replace(",122.7,123.2,", ",123.7,123.2,")
+    path = broken(tmp_path, SIDE_BY_SIDE, SIDE_ROW, crossed)
+    done = import_quotes(con, path, TODAY, root="SPXW", as_of=date(2025, 9, 3))
+    assert done.exit_code == 3 and done.rejected == 1
+    (message,) = done.messages
+    assert message.startswith(f"{path}: row 57, column 'bid'") and "rule: crossed_quote" in message
+    # the line's call is fine and stored; only the crossed put is quarantined
+    kept = con.execute(
+        "SELECT option_type FROM option_quotes WHERE strike = 6450 AND expiry = '2025-10-31'"
+    ).fetchall()
+    assert kept == [("C",)]
 
 
 def test_reimport_is_idempotent_and_a_newer_file_replaces_its_partition(con, tmp_path):

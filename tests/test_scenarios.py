@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -196,6 +197,11 @@ def test_the_expiry_horizon_is_the_condors_not_the_hedges(book):
     assert found[-1].days == (condor_expiry - snapshot.as_of).days
     hedges_only = horizons(snapshot.as_of, [p for p in positions if not p.is_condor])
     assert hedges_only[-1].label == f"expiry {hedge_expiry}"
+    # a book of SPX put verticals (no condor) beside the same hedges: still the SPX expiry
+    verticals = [
+        replace(p, kind="vertical", legs=p.legs[:2]) if p.is_condor else p for p in positions
+    ]
+    assert horizons(snapshot.as_of, verticals)[-1].label == f"expiry {condor_expiry}"
 
 
 def test_the_fitted_vix_response_in_the_grid_stays_below_its_cap(snapshot_con):

@@ -24,6 +24,7 @@ from alvh.core.errors import BadInputError, UsageError
 from alvh.core.settings import Settings
 from alvh.data.ingest import ingest
 from alvh.hedge.orders import ProposedOrder, approve, execute, record_proposals
+from alvh.report.day import report_sql
 from alvh.store.warehouse import open_warehouse, transaction
 
 TODAY = date(2026, 11, 25)
@@ -381,6 +382,16 @@ def test_settlement_of_a_vix_call_spread_and_an_spxw_position_at_their_proxies(
     )
     assert settled["VCS"] == pytest.approx((max(vix - 15, 0) - max(vix - 20, 0)) * 400)
     assert settled["WK"] == pytest.approx((-max(5600 - spx, 0) + max(5500 - spx, 0)) * 100)
+    # The report's hedge P&L counts the spread's flows (a hedge-sleeve position, though not a
+    # `vix_call`), its premium and its settlement, and none of the SPXW put spread's.
+    premiums = dict(
+        con.execute(
+            "SELECT position_id, sum(amount) FROM cash_ledger WHERE kind <> 'settlement' "
+            "AND position_id IS NOT NULL GROUP BY ALL"
+        ).fetchall()
+    )
+    hedge_flows = con.execute(report_sql()["hedge_flows_until"], {"as_of": date(2024, 8, 22)})
+    assert hedge_flows.fetchone()[0] == pytest.approx(premiums["VCS"] + settled["VCS"])
 
 
 def test_orders_execute_defaults_to_the_orders_day_and_refuses_impossible_dates(empty, tmp_path):

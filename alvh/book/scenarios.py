@@ -42,15 +42,15 @@ class Horizon:
 def horizons(as_of: date, positions: list[Position]) -> list[Horizon]:
     """1 trading day, 5 trading days and the next expiry of the book (method §4.4).
 
-    The next expiry is the condors' (SPX): the hedges' VIX expiry falls two days earlier in a
-    month and would end the horizon before the condors settle. A book of VIX calls alone uses
-    theirs.
+    The next expiry is the condor sleeve's (SPX: condors, verticals, any SPX structure): the
+    hedges' VIX expiry falls two days earlier in a month and would end the horizon before the
+    condors settle. A book of VIX positions alone uses theirs.
     """
     out = [
         Horizon("1 day", (calendar.add_trading_days(as_of, 1) - as_of).days),
         Horizon("5 days", (calendar.add_trading_days(as_of, 5) - as_of).days),
     ]
-    condors = [p for p in positions if p.is_condor] or positions
+    condors = [p for p in positions if p.sleeve == "condor"] or positions
     expiries = sorted({p.expiry for p in condors if p.expiry > as_of})
     if expiries:
         out.append(Horizon(f"expiry {expiries[0]}", (expiries[0] - as_of).days))

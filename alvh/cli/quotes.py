@@ -20,7 +20,9 @@ app.add_typer(quotes_app, name="quotes")
 FormatOption = Annotated[
     str,
     typer.Option(
-        "--format", help="auto | cboe-quote-table | datashop | hod-l2 | generic", show_default=True
+        "--format",
+        help="auto | cboe-quote-table | datashop | hod-l2 | side-by-side | generic",
+        show_default=True,
     ),
 ]
 

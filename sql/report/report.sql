@@ -143,11 +143,14 @@ WITH marks AS (
     SELECT as_of, value, cash, condor_value, hedge_value FROM book_marks WHERE as_of <= $as_of
 ),
 hedge_flows AS (
+    -- every cash flow of a hedge-sleeve position (premiums, opens, closes, rolls, fees,
+    -- settlements), the sleeve as `book/marks.sql` flows_between tags it
     SELECT l.entry_date, l.amount
     FROM cash_ledger AS l
-    LEFT JOIN positions AS p USING (position_id)
-    WHERE l.kind IN ('hedge_premium', 'hedge_open', 'hedge_close')
-       OR (l.kind = 'settlement' AND p.kind = 'vix_call')
+    JOIN positions AS p USING (position_id)
+    LEFT JOIN position_entry AS e USING (position_id)
+    WHERE coalesce(e.sleeve, CASE WHEN p.kind = 'iron_condor' THEN 'condor' ELSE 'hedge' END)
+          = 'hedge'
 ),
 final AS (
     SELECT m.as_of, m.value, m.cash, m.condor_value, m.hedge_value,
@@ -161,11 +164,13 @@ SELECT * FROM final ORDER BY as_of;
 -- @statement hedge_flows_until
 -- every hedge cash flow dated on or before $as_of (premiums paid negative, proceeds positive)
 WITH hedge_flows AS (
+    -- as in book_history
     SELECT l.entry_date, l.amount
     FROM cash_ledger AS l
-    LEFT JOIN positions AS p USING (position_id)
-    WHERE l.kind IN ('hedge_premium', 'hedge_open', 'hedge_close')
-       OR (l.kind = 'settlement' AND p.kind = 'vix_call')
+    JOIN positions AS p USING (position_id)
+    LEFT JOIN position_entry AS e USING (position_id)
+    WHERE coalesce(e.sleeve, CASE WHEN p.kind = 'iron_condor' THEN 'condor' ELSE 'hedge' END)
+          = 'hedge'
 )
 SELECT coalesce(sum(amount), 0) FROM hedge_flows WHERE entry_date <= $as_of;
 

@@ -4,7 +4,9 @@ The quote date comes from the file. A close (a download between a session's clos
 overnight open, or an end-of-day file) is stored under that session. An intraday or overnight
 download holds no close: it is refused (exit 3) unless the caller says `intraday=True` and names
 the day with `as_of` — the session under way, or for an overnight download the session it
-belongs to or the close before it — and is then stored marked as such.
+belongs to or the close before it — and is then stored marked as such. A file that states no
+time at all (a side-by-side chain) is stored only when the caller names its day with `as_of`:
+as that day's close, or with `intraday=True` as an intraday snapshot.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from alvh.core.errors import BadInputError, UsageError
 from alvh.data.quotes.base import QuoteFile, QuoteFileError
 from alvh.data.quotes.reader import read_quotes
 from alvh.data.quotes.rules import check_quotes
+from alvh.data.quotes.side_by_side import UNSTATED
 from alvh.data.quotes.store import QuoteImport, store_quotes
 
 
@@ -48,6 +51,8 @@ def import_quotes(
 def _dated(quotes: QuoteFile, as_of: date | None, intraday: bool) -> QuoteFile:
     """`quotes` with every row under the day it is stored as, or the reason it cannot be."""
     taken = f"taken {quotes.quote_time:%Y-%m-%d %H:%M} ET" if quotes.quote_time else "taken"
+    if quotes.timing == UNSTATED:
+        return _confirmed(quotes, as_of, intraday)
     if quotes.timing != "close":
         if not intraday:
             raise BadInputError(
@@ -87,6 +92,24 @@ def _dated(quotes: QuoteFile, as_of: date | None, intraday: bool) -> QuoteFile:
             "session": as_of,
         }
     )
+
+
+def _confirmed(quotes: QuoteFile, as_of: date | None, intraday: bool) -> QuoteFile:
+    """A file that does not say when its quotes were taken, stored as the caller says: the
+    close of `as_of` (the file's own day), or with `intraday` an intraday snapshot of it."""
+    if as_of is None:
+        raise BadInputError(
+            f"{quotes.origin}: the file does not say when its quotes were taken, so it cannot "
+            "be told from an intraday snapshot (rule: quote_time_not_stated); pass --as-of DATE "
+            "to store them as that day's close, or --intraday --as-of DATE"
+        )
+    if quotes.session is None or as_of != quotes.session:
+        held = quotes.session or ", ".join(str(d) for d in quotes.as_of_dates) or "no date"
+        raise UsageError(
+            f"--as-of {as_of} does not match {quotes.origin}: its quotes are of {held}"
+        )
+    timing = "intraday" if intraday else "close"
+    return QuoteFile(**{**quotes.__dict__, "timing": timing})
 
 
 def _with_as_of(quotes: QuoteFile, as_of: date) -> QuoteFile:

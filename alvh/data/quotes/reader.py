@@ -7,12 +7,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alvh.data.quotes import cboe_quote_table, datashop, generic, hod_l2
+from alvh.data.quotes import cboe_quote_table, datashop, generic, hod_l2, side_by_side
 from alvh.data.quotes.base import QuoteFile, QuoteFileError
 from alvh.data.quotes.tables import header_columns
 from alvh.data.sources.base import digest_of
 
-FORMATS = ("auto", cboe_quote_table.FORMAT, datashop.FORMAT, hod_l2.FORMAT, generic.FORMAT)
+FORMATS = (
+    "auto",
+    cboe_quote_table.FORMAT,
+    datashop.FORMAT,
+    hod_l2.FORMAT,
+    side_by_side.FORMAT,
+    generic.FORMAT,
+)
 # Until February 2015 a monthly SPX option formally expired on the Saturday after its last
 # trading day; the book, the calendar and method §1 count the Friday, so the Saturday maps to it.
 SATURDAY_EXPIRY_UNTIL = pd.Timestamp("2015-02-01")
@@ -24,7 +31,7 @@ def detect_format(content: bytes) -> str | None:
     if cboe_quote_table.looks_like(head):
         return cboe_quote_table.FORMAT
     columns = header_columns(head)
-    for module in (datashop, hod_l2, generic):
+    for module in (datashop, hod_l2, side_by_side, generic):
         if module.looks_like(columns):
             return module.FORMAT
     return None
@@ -50,7 +57,7 @@ def read_quotes(path: Path | str, format: str = "auto", root: str | None = None)
             origin,
             "unknown_format",
             "not a quote format this version reads (cboe-quote-table, datashop, hod-l2, "
-            "generic); pass --format to say which",
+            "side-by-side, generic); pass --format to say which",
         )
     digest = digest_of(content)
     if chosen == cboe_quote_table.FORMAT:
@@ -59,6 +66,8 @@ def read_quotes(path: Path | str, format: str = "auto", root: str | None = None)
         quotes = datashop.read_datashop(content, origin, digest, root)
     elif chosen == hod_l2.FORMAT:
         quotes = hod_l2.read_hod_l2(content, origin, digest)
+    elif chosen == side_by_side.FORMAT:
+        quotes = side_by_side.read_side_by_side(content, origin, digest, root)
     else:
         quotes = generic.read_generic(content, origin, digest)
     _saturday_to_friday(quotes.frame)

@@ -76,10 +76,10 @@ def equity_section(
         )
     sessions = len(history)
     own_text = (
-        "Book equity = cash + condor marks + VIX-call marks per stored day (method §4.3); "
-        "unhedged = the same less the hedge sleeve's P&L to date (its marks plus every hedge "
-        "premium paid or received; interest on that cash is not separated). Deposits and "
-        "withdrawals are included as they happened."
+        "Book equity = cash + condor marks + hedge marks per stored day (method §4.3); "
+        "unhedged = the same less the hedge sleeve's P&L to date (its marks plus every cash "
+        "flow of its VIX positions: premiums, closes, settlements, fees; interest on that cash "
+        "is not separated). Deposits and withdrawals are included as they happened."
     )
     mode = "book"
     simulated = None
