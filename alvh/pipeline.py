@@ -196,12 +196,13 @@ def _engine_inputs(settings: Settings):
 def _compute_marks(
     con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings, **known: object
 ):
-    """The day's marks; `known`: what a backfill already has for the day (`mark_book`'s
-    `previous`, `snapshot`, `vix_response`, `rate_history`)."""
-    from alvh.book.marks import mark_book
+    """The day's marks and the parameters they used: the surface fitted to the day's stored
+    SPX quotes, else the defaults (`alvh.book.day_model`). `known`: what a backfill already has
+    for the day (`mark_book`'s `previous`, `snapshot`, `vix_response`, `rate_history`, ...)."""
+    from alvh.book.day_model import mark_day
 
     params, costs = _engine_inputs(settings)
-    return mark_book(con, as_of, params, costs, **known)
+    return mark_day(con, as_of, params, costs, **known)
 
 
 def book_and_hedge_step(
@@ -215,12 +216,13 @@ def book_and_hedge_step(
     process, never through module state; a run killed at any point leaves the day's rows as
     they were or as they are now. Returns the `mark`, `layers` and `persist` records.
     """
+    from alvh.book.day_model import save_day_surface
     from alvh.book.marks import save_marks
     from alvh.hedge.day import run_layers, save_decision
 
     with connect(settings.warehouse_path) as con:
         started = time.perf_counter()
-        marks = _compute_marks(con, as_of, settings)
+        marks, model = _compute_marks(con, as_of, settings)
         _pause_point("mark", settings)
         marked = _record(con, run_id, _mark_result(marks, as_of, time.perf_counter() - started))
 
@@ -234,6 +236,7 @@ def book_and_hedge_step(
         started = time.perf_counter()
         with transaction(con):  # save_marks' and save_decision's own transactions join it
             written = save_marks(con, marks)
+            written["day_surfaces"] = save_day_surface(con, model, run_id)
             order_ids = save_decision(con, decision)
             _pause_point("persist", settings)
         result = StepResult(
@@ -262,6 +265,7 @@ def _mark_result(marks, as_of: date, seconds: float) -> StepResult:
         "liquidity_ratio": t["liquidity_ratio"],
         "day_pnl": (marks.day_pnl or {}).get("total"),
         "vx_forward_sources": marks.assumptions.get("vx_forward_sources", []),
+        "surface": marks.assumptions["surface"]["text"],
     }
     counts = {"positions": len(marks.positions), "legs": len(marks.legs)}
     return StepResult("mark", as_of, seconds, counts, facts)
@@ -388,6 +392,8 @@ def audit_step(
                 details[key] = r.facts[key]
         if r.step == "layers":
             details["layers"] = {k: v["state"] for k, v in r.facts["layers"].items()}
+        if r.step == "mark":  # which SPX surface priced the day (its fit or the defaults)
+            details["surface"] = r.facts["surface"]
     with connect(settings.warehouse_path) as con:
         head = runs.finish(con, run_id, as_of, status, message[:2000], details)
     # the head also goes outside the warehouse, where a rewritten chain cannot follow it
@@ -482,6 +488,7 @@ def backfill_step(
     days see earlier days' proposals and settlements)."""
     from tqdm import tqdm
 
+    from alvh.book.day_model import day_surface_row, save_day_surfaces
     from alvh.book.market_quotes import quote_days
     from alvh.book.range_book import BookHistory
     from alvh.book.range_marks import CashRateHistory
@@ -504,6 +511,7 @@ def backfill_step(
         quoted = quote_days(con)
         orders, previous_vix = OrderState(con, days[0], days[-1]), PreviousVix(con, days[-1])
         totals = {"days": 0, "legs": 0, "positions": 0, "signals": 0, "states": 0, "orders": 0}
+        totals["day_surfaces"] = 0
         bar = tqdm(total=len(days), unit="day", desc="backfill", disable=not progress)
         marks = None
         try:
@@ -512,10 +520,11 @@ def backfill_step(
                 staged: dict[str, list] = {
                     k: [] for k in ("legs", "positions", "books", "signals", "states")
                 }
+                surfaces = []
                 with transaction(con):
                     chain = Chain(con)  # the audit head carried through the chunk
                     for day in chunk:
-                        marks = _compute_marks(
+                        marks, model = _compute_marks(
                             con,
                             day,
                             settings,
@@ -542,6 +551,8 @@ def backfill_step(
                         if marks.assumptions["settlements_pending"]:
                             _settle(con, book.settle(day))
                         signals, states = decision_rows(decision)
+                        if (row := day_surface_row(model, run_id)) is not None:
+                            surfaces.append(row)
                         staged["legs"].append(marks.legs.assign(as_of=day))
                         staged["positions"].append(position_rows(marks).assign(as_of=day))
                         staged["books"].append(pd.DataFrame([book_row(marks)]))
@@ -555,6 +566,7 @@ def backfill_step(
                         totals["orders"] += len(ids)
                         bar.update(1)
                     _write_chunk(con, chunk, staged)
+                    totals["day_surfaces"] += save_day_surfaces(con, chunk[0], chunk[-1], surfaces)
                     chain.flush()
         finally:
             bar.close()
@@ -672,6 +684,7 @@ def summary_lines(result: RunResult) -> list[str]:
                 f"            SPX {f['spx']:,.2f}  VIX {f['vix']:.2f}  value ${f['value']:,.0f}  "
                 f"vega ${f['vega']:,.0f}  VIX futures from: {sources}"
             )
+            lines.append(f"            SPX surface: {f['surface']}")
         elif s.step == "layers":
             states = "  ".join(
                 f"{k} {v['state']} (held {v['held']}, target {v['target']})"

@@ -4,13 +4,16 @@ docs/market-model.md quotes this script's output. Run from the repository root:
 
     .venv/bin/python benchmarks/fit_market_model.py
 
-Sections: §2.1 skew fit to the reference points and the static-arbitrage grid, §2.2 VX curve fit
-with its error table (overall and per spike window), §2.3 VIX option vol, §2.4 VIX response.
+Sections: §2.1 skew fit to the reference points and the static-arbitrage grid, the calibration to
+real quotes, the day's own surface out of sample (alone: `fit_market_model.py day-fit`), §2.2 VX
+curve fit with its error table (overall and per spike window), §2.3 VIX option vol, §2.4 VIX
+response.
 Each section prints its runtime.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import replace
@@ -431,6 +434,119 @@ def calibration_section() -> calibration.SurfaceParams:
 
 
 # ---------------------------------------------------------------------------------------------
+# §2.1 the day's own surface (alvh.model.day_surface), out of sample
+# ---------------------------------------------------------------------------------------------
+
+
+def _defaults() -> calibration.SurfaceParams:
+    p = ModelParams()
+    return calibration.SurfaceParams(p.atm_ratio, p.atm_ratio_vix, p.atm_ratio_tenor, p.skew)
+
+
+def _pooled(name: str, parts: list[tuple[pd.DataFrame, pd.DataFrame, object]]) -> dict:
+    """One summary row over days, each day's options and condor legs priced by its params."""
+    err = [_errors(band, params) for band, _, params in parts if len(band)]
+    credits = [calibration.condor_credits(legs, params) for _, legs, params in parts if len(legs)]
+    return _summary_row(name, np.concatenate(err), pd.concat(credits, ignore_index=True))
+
+
+def day_fit_section() -> None:
+    """(a) within a day: the day's surface fitted on every other strike of each expiry and
+    measured on the others; (b) across days: the fit of day D carried to the next session D+1
+    (2018 L2 files: consecutive sessions), priced with D+1's own VIX family, against the
+    defaults. A refused day (alvh.model.day_surface's rules) is priced with the defaults."""
+    import option_quotes
+
+    from alvh.core import calendar
+    from alvh.model import day_surface
+
+    with section("§2.1 the day's own surface, out of sample (alvh.model.day_surface)"):
+        t0 = time.perf_counter()
+        defaults = _defaults()
+        options = option_quotes.spx_calibration_options(snapshot_dir())
+        days = {day: g for day, g in options.groupby("as_of")}
+        fits, halves, statuses = {}, {}, []
+        for day, g in days.items():
+            fits[day] = day_surface.fit_day_surface(g, defaults, day.date())
+            seen = day_surface.every_other_strike(g)
+            halves[day] = (seen, day_surface.fit_day_surface(g[seen], defaults, day.date()))
+            statuses.append((day.date(), g["source"].iloc[0], fits[day]))
+        n_fitted = sum(f.fitted for f in fits.values())
+        print(
+            f"{len(days)} days; fitted {n_fitted}, refused {len(days) - n_fitted} "
+            f"(at least {day_surface.MIN_OPTIONS} 5Δ–ATM options; the fit must lower the "
+            f"day's median |IV error| and pass the arbitrage check); "
+            f"{time.perf_counter() - t0:.0f} s"
+        )
+        reasons = pd.Series([f.reason.split(" (")[0] for f in fits.values() if not f.fitted])
+        reasons = reasons.str.replace(r"^\d+ ", "N ", regex=True)
+        print("refusals:", reasons.value_counts().to_dict())
+
+        def band_and_legs(g: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+            band = day_surface.in_band(g)
+            return band, calibration.condor_legs(band)
+
+        print("\n(a) within a day: fitted on every other strike, measured on the others")
+        rows = []
+        fitted_days = [d for d in days if fits[d].fitted]
+        for label, chosen in (("all days", list(days)), ("fitted days", fitted_days)):
+            seen, unseen, plain = [], [], []
+            for d in chosen:
+                mask, half = halves[d]
+                legs = band_and_legs(days[d])[1]  # priced under the half fit: partly seen
+                seen.append((day_surface.in_band(days[d][mask]), legs, half.params))
+                unseen.append((day_surface.in_band(days[d][~mask]), legs, half.params))
+                plain.append((day_surface.in_band(days[d][~mask]), legs, defaults))
+            rows.append(_pooled(f"{label}: defaults, unseen strikes", plain))
+            rows.append(_pooled(f"{label}: day fit, seen strikes", seen))
+            rows.append(_pooled(f"{label}: day fit, unseen strikes", unseen))
+        print(fmt(pd.DataFrame(rows), 2))
+
+        print("\n(b) across days: day D's fit carried to the next session D+1 (2018 L2)")
+        l2 = sorted(d for d in days if days[d]["source"].iloc[0].startswith("hod_l2"))
+        pairs = [
+            (a, b)
+            for a, b in zip(l2[:-1], l2[1:], strict=True)
+            if calendar.next_trading_day(a.date()) == b.date()
+        ]
+        carried, same_day, plain = [], [], []
+        for before, after in pairs:
+            band, legs = band_and_legs(days[after])
+            plain.append((band, legs, defaults))
+            carried.append((band, legs, fits[before].params))
+            same_day.append((band, legs, fits[after].params))
+        n_carried = sum(fits[b].fitted for b, _ in pairs)
+        print(f"{len(pairs)} (D, D+1) pairs of consecutive sessions; D fitted in {n_carried}")
+        rows = [
+            _pooled("defaults on D+1", plain),
+            _pooled("D's fit carried to D+1", carried),
+            _pooled("D+1's own fit (in sample, for scale)", same_day),
+        ]
+        fitted_pairs = [i for i, (b, _) in enumerate(pairs) if fits[b].fitted]
+        rows.append(_pooled("defaults on D+1, D fitted", [plain[i] for i in fitted_pairs]))
+        rows.append(_pooled("D's fit carried, D fitted", [carried[i] for i in fitted_pairs]))
+        print(fmt(pd.DataFrame(rows), 2))
+
+        print("\nper day: median |IV error| 5Δ–ATM (vol points), defaults → fit; status")
+        per = pd.DataFrame(
+            [
+                {
+                    "as_of": day,
+                    "source": source.split("_spx")[0],
+                    "status": f.status,
+                    "n": f.n_options,
+                    "slices": f.n_slices,
+                    "defaults": f.error_defaults,
+                    "fitted": f.error_fitted if f.fitted else float("nan"),
+                    "atm_ratio": f.params.atm_ratio,
+                }
+                for day, source, f in statuses
+            ]
+        )
+        print(fmt(per, 2))
+
+
+# ---------------------------------------------------------------------------------------------
 # §2.2
 # ---------------------------------------------------------------------------------------------
 
@@ -699,8 +815,12 @@ def main() -> None:
         f"# Market model fit (benchmarks/fit_market_model.py); data load "
         f"{time.perf_counter() - t0:.2f} s"
     )
+    if sys.argv[1:] == ["day-fit"]:  # the day-fit section alone
+        day_fit_section()
+        return
     spx_section(vol)
     calibration_section()
+    day_fit_section()
     vx_section(vol, fut)
     vix_option_section(vol)
     vix_calibration_section()

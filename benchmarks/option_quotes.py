@@ -79,14 +79,9 @@ def spx_calibration_options(snapshot: Path, days: tuple[int, int] = (7, 60)) -> 
     backtest sells); each option once per day.
     """
     from alvh.model.calibration import market_options
+    from alvh.model.day_surface import fit_quotes
 
-    q = spx_quotes()
-    dte = (q["expiry"] - q["as_of"]).dt.days
-    q = q[(dte >= days[0]) & (dte <= days[1])]
-    has_spx = q.groupby(["as_of", "expiry"])["root"].transform(lambda r: (r == "SPX").any())
-    q = q[~has_spx | (q["root"] == "SPX")]
-    q = q.drop_duplicates(["as_of", "expiry", "strike", "type"])
-    return market_options(_with_inputs(q, snapshot))
+    return market_options(_with_inputs(fit_quotes(spx_quotes(), days), snapshot))
 
 
 VIX_FILE = "datashop_eod_quotes_vix_2016-06-01.csv"

@@ -202,19 +202,31 @@ def test_range_layer_states_see_cpi_dates_only_once_published(snapshot_con):
         assert _same(*readings), day
 
 
-QUOTED_DAY = date(2023, 9, 1)  # tests/fixtures/option_chains: a CBOE SPX chain of that day
-QUOTED_CHAIN = (
-    Path(__file__).parent / "fixtures/option_chains" / ("cboe_quote_table_spx_2023-09-01_cut.csv")
-)
-QUOTED_BOOK = """\
-position_id,kind,expiry,quantity,entry_date,entry_price,put_long,put_short,call_short,call_long,strike
-QUOTED,iron_condor,2023-10-20,2,2023-08-25,9.50,4250,4355,4655,4760,
-HEDGE,vix_call,2023-09-20,5,2023-08-25,0.80,,,,,20
-"""
-
-
-def _quoted_home(snapshot_warehouse, path) -> Settings:
-    return _home(snapshot_warehouse, path, QUOTED_BOOK, QUOTED_CHAIN)
+CHAINS = Path(__file__).parent / "fixtures/option_chains"
+HEADER = "position_id,kind,expiry,quantity,entry_date,entry_price,put_long,put_short,call_short,"
+HEADER += "call_long,strike\n"
+# (quoted day, its chain, a window around it, a book quoted that day, the day fit's status):
+# the 2023-09-01 slice's fit does not lower its error (the defaults are kept); 2020-09-04's does
+QUOTED_CASES = {
+    "defaults kept": (
+        date(2023, 9, 1),
+        CHAINS / "cboe_quote_table_spx_2023-09-01_cut.csv",
+        (date(2023, 8, 29), date(2023, 9, 6)),
+        HEADER
+        + "QUOTED,iron_condor,2023-10-20,2,2023-08-25,9.50,4250,4355,4655,4760,\n"
+        + "HEDGE,vix_call,2023-09-20,5,2023-08-25,0.80,,,,,20\n",
+        "refused",
+    ),
+    "day fitted": (
+        date(2020, 9, 4),
+        CHAINS / "cboe_quote_table_spx_2020-09-04_cut.dat",
+        (date(2020, 9, 2), date(2020, 9, 9)),
+        HEADER
+        + "QUOTED,iron_condor,2020-10-16,2,2020-09-01,20.0,3105,3205,3605,3695,\n"
+        + "HALF,iron_condor,2020-10-16,1,2020-09-01,20.0,3105,3205,3605,3700,\n",
+        "fitted",
+    ),
+}
 
 
 def _market_marked_days(settings: Settings) -> set[date]:
@@ -229,27 +241,53 @@ def _market_marked_days(settings: Settings) -> set[date]:
     return {row[0] for row in rows}
 
 
-def test_backfill_marks_quoted_days_at_market_as_the_day_does(snapshot_warehouse, tmp_path):
-    start, end = date(2023, 8, 29), date(2023, 9, 6)
-    daily = _quoted_home(snapshot_warehouse, tmp_path / "daily")
+def _day_surfaces(settings: Settings) -> list[tuple]:
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        return con.execute(
+            "SELECT * EXCLUDE (run_id, recorded_at) FROM day_surfaces ORDER BY as_of"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("case", sorted(QUOTED_CASES))
+def test_backfill_marks_quoted_days_at_market_as_the_day_does(snapshot_warehouse, tmp_path, case):
+    quoted_day, chain, (start, end), book, status = QUOTED_CASES[case]
+    daily = _home(snapshot_warehouse, tmp_path / "daily", book, chain)
     con = connect(daily.warehouse_path, read_only=True)
     try:
         days = pipeline.marked_days(con, start, end)
     finally:
         con.close()
-    assert QUOTED_DAY in days
+    assert quoted_day in days and days[-1] > quoted_day
     for day in days:
         with pipeline.daily_run(day, daily) as run_id:
             pipeline.book_and_hedge_step(run_id, day, daily)
-    filled = _quoted_home(snapshot_warehouse, tmp_path / "filled")
+    filled = _home(snapshot_warehouse, tmp_path / "filled", book, chain)
     with pipeline.daily_run(end, filled, kind="backfill") as run_id:
-        pipeline.backfill_step(run_id, start, end, filled)
+        result = pipeline.backfill_step(run_id, start, end, filled)
     theirs, mine = _stored(daily), _stored(filled)
-    assert QUOTED_DAY in _market_marked_days(daily)  # the window reaches a quoted day
+    assert quoted_day in _market_marked_days(daily)  # the window reaches a quoted day
+    # the day's surface: fitted (or refused) alike on both paths, one row for the quoted day
+    surfaces = _day_surfaces(daily)
+    assert [(row[0], row[1]) for row in surfaces] == [(quoted_day, status)]
+    assert _same(_day_surfaces(filled), surfaces) and result.counts["day_surfaces"] == 1
     for table in ("leg_marks", "position_marks", "book_marks"):
         assert len(mine[table]) == len(theirs[table]), table
         for a, b in zip(mine[table], theirs[table], strict=True):
             assert _same(a, b), (table, a, b)
+    # the stored marks name the surface: the day's own on the quoted day, the defaults after
+    con = connect(daily.warehouse_path, read_only=True)
+    try:
+        said = dict(
+            con.execute(
+                "SELECT as_of, json_extract_string(assumptions, '$.surface.status') FROM book_marks"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert said[quoted_day] == status and said[days[-1]] == "defaults"
 
 
 def test_backfill_over_decided_orders_stores_what_the_day_by_day_step_stores(

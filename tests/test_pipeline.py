@@ -83,6 +83,7 @@ def test_a_day_is_recorded_step_by_step_with_its_audit_head(day_settings, fast_p
         "legs": 9,  # two condors of four legs and one call
         "positions": 3,
         "settled": 0,
+        "day_surfaces": 0,  # no option quotes stored for the day: the defaults, no row
         "signals": 6,
         "states": 3,
         "orders": json.loads(counts)["layers"]["orders"],

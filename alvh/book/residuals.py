@@ -16,6 +16,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from alvh.book.day_model import (
+    day_model,
+    fitted_values,
+    stored_day_params,
+    stored_day_surface,
+    surface_params,
+)
 from alvh.book.valuation import ModelParams
 from alvh.core.errors import UsageError
 from alvh.core.resources import read_sql_statements
@@ -84,9 +91,16 @@ class QuoteResiduals:
 
 
 def quote_residuals(
-    con: duckdb.DuckDBPyConnection, as_of: date, params: ModelParams | None = None
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    params: ModelParams | None = None,
+    fit_unmarked: bool = False,
 ) -> QuoteResiduals:
-    """Model vs market for every two-sided SPX-family and VIX option quoted on `as_of`."""
+    """Model vs market for every two-sided SPX-family and VIX option quoted on `as_of`.
+
+    `summary.day_fit` is the surface stored when the day was marked; `fit_unmarked`: fit it
+    now for a day not marked yet (a report computing the day on the spot, which prices with
+    that fit), else None for such a day (the fit belongs to the mark step: 0.6–0.9 s)."""
     params = params or ModelParams()
     quotes = con.execute(
         read_sql_statements("quotes/read.sql")["day"],
@@ -123,14 +137,60 @@ def quote_residuals(
     )
     options["market_iv"], options["delta"] = iv, delta
     options = options.sort_values(["underlying", "root", "expiry", "strike", "type"])
+    spx = options[options["underlying"] == "SPX"]
     summary = {
-        "SPX": residual_summary(options[options["underlying"] == "SPX"]),
+        "SPX": residual_summary(spx),
         "VIX": residual_summary(options[options["underlying"] == "VIX"]),
         "model": {"atm_ratio": params.atm_ratio, "skew": params.skew.__dict__},
         "market_inputs": snapshot.assumptions(),
         "vol_units": "residuals in vol points, model minus market",
+        "day_fit": _day_fit(con, as_of, params, snapshot, spx, fit_unmarked),
     }
     return QuoteResiduals(as_of, source, options.reset_index(drop=True), forwards, summary)
+
+
+def _day_fit(
+    con,
+    as_of: date,
+    params: ModelParams,
+    snapshot: MarketSnapshot,
+    spx: pd.DataFrame,
+    fit_unmarked: bool,
+):
+    """The surface the day's marks use when fitted to its quotes (`alvh.book.day_model`): the
+    one `day_surfaces` stored when the day was marked, else (`fit_unmarked`) fitted now, else
+    None. How many options it was
+    fitted to, its median |IV error| on the options of `summary.SPX` (the defaults' is
+    `summary.SPX.median_abs_error`), the fit's own before/after and its parameters; None when
+    the day's quotes were not fitted."""
+    stored = stored_day_surface(con, as_of)
+    if stored is not None:
+        if stored["status"] != "fitted":
+            return None
+        fitted_params = stored_day_params(con, as_of, params)
+        fit = {k: stored[k] for k in ("n_options", "n_slices", "n_condors", "run_id")}
+        fit["median_abs_iv_err_defaults"] = stored["median_abs_iv_err_defaults"]
+        fit["median_abs_iv_err_fitted"] = stored["median_abs_iv_err_fitted"]
+        fit["origin"] = "stored when the day was marked"
+    elif not fit_unmarked:
+        return None
+    else:
+        model = day_model(con, as_of, params, snapshot)
+        if not model.fitted:
+            return None
+        fitted_params = model.params
+        fit = {**model.summary(), "origin": "fitted now (the day is not marked yet)"}
+    options = spx.copy()
+    _model_columns(options, snapshot, fitted_params)
+    error = residual_summary(options)
+    return {
+        "n_options": int(fit["n_options"]),
+        "median_abs_iv_err": error["median_abs_error"],
+        "median_error": error["median_error"],
+        "n": error["n"],
+        "params": fitted_values(surface_params(fitted_params)),
+        "fit": fit,
+    }
 
 
 def _forwards(quotes: pd.DataFrame, snapshot: MarketSnapshot, params: ModelParams):
@@ -176,9 +236,8 @@ def _model_columns(options: pd.DataFrame, snapshot: MarketSnapshot, params: Mode
     vol = np.full(len(options), np.nan)
     price = np.full(len(options), np.nan)
     if spx.any():
-        atm = mm.atm_vol(
-            tau[spx], snapshot.vix, snapshot.vix9d, snapshot.vix3m, snapshot.vix6m, params.atm_ratio
-        )
+        # the ATM level with its VIX and tenor elasticities, as `leg_greeks` prices the marks
+        atm = params.atm_vol(tau[spx], snapshot.vix, snapshot.vix9d, snapshot.vix3m, snapshot.vix6m)
         vol[spx] = mm.spx_implied_vol(
             strike[spx], model_forward[spx], tau[spx], atm, snapshot.vix, params.skew
         )

@@ -213,7 +213,7 @@ def book_reset(
 def book_show(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
     """Positions marked (at market where quoted, else by the model) with dollar greeks, P&L
     and book totals (method §4), on the settings the daily run marks with."""
-    from alvh.book.marks import mark_book
+    from alvh.book.day_model import mark_day
     from alvh.book.valuation import ModelParams
     from alvh.hedge.day import configs
     from alvh.store.warehouse import connect
@@ -221,7 +221,7 @@ def book_show(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
     settings = current_settings()
     params, costs = ModelParams.from_mapping(settings.model), configs(settings)[2]
     with connect(settings.warehouse_path, read_only=True) as con:
-        marks = mark_book(con, marked_day(con, as_of), params, costs)
+        marks = mark_day(con, marked_day(con, as_of), params, costs)[0]
     if as_json:
         typer.echo(json.dumps(marks.as_json(), indent=2, default=str))
         return
@@ -260,6 +260,10 @@ def book_show(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
 def _priced_by(marks) -> str:
     """How the day's legs were marked: by the model, or at market where quotes were stored."""
     quoted = marks.assumptions.get("legs_marked_at_market", 0)
+    surface = marks.assumptions["surface"]["text"]
     if not quoted:
-        return "model-priced, method §2"
-    return f"{quoted} of {len(marks.legs)} legs at market mid, the rest by the model (method §2)"
+        return f"model-priced, method §2; SPX surface: {surface}"
+    return (
+        f"{quoted} of {len(marks.legs)} legs at market mid, the rest by the model (method §2); "
+        f"SPX surface: {surface}"
+    )

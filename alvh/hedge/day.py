@@ -14,8 +14,9 @@ import duckdb
 import pandas as pd
 
 from alvh.book.costs import CostModel
+from alvh.book.day_model import mark_day
 from alvh.book.legs import Position
-from alvh.book.marks import BookMarks, mark_book
+from alvh.book.marks import BookMarks
 from alvh.book.positions import open_positions
 from alvh.book.valuation import ModelParams
 from alvh.core.resources import read_sql_statements
@@ -75,7 +76,7 @@ def run_layers(
         signals = compute_signals(load_signal_inputs(con, as_of, start=start), signal_config)
         states = layer_state_history(signals, layer_config).loc[str(as_of)]
     if marks is None:
-        marks = mark_book(con, as_of, params, costs, with_day_pnl=False)
+        marks = mark_day(con, as_of, params, costs, with_day_pnl=False)[0]  # the day's surface
     elif marks.as_of != as_of:
         raise ValueError(f"marks of {marks.as_of} passed to the decision of {as_of}")
     orders = orders or OrderState(con, as_of, as_of)

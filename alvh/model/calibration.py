@@ -23,6 +23,7 @@ from alvh.model.pricing import black76_greeks, black76_price, implied_vol_black7
 
 __all__ = [
     "CONDOR_LEGS",
+    "FREE_PARAMETERS",
     "SurfaceFit",
     "SurfaceParams",
     "condor_credits",
@@ -204,6 +205,7 @@ _FREE = (
     ("floor_tenor", -2.0, 2.0, 0.2),
 )
 _SURFACE_FIELDS = ("atm_ratio", "atm_ratio_vix", "atm_ratio_tenor")
+FREE_PARAMETERS = tuple(name for name, *_ in _FREE)  # what `fit_surface` may fit
 
 
 def _unpack(x: np.ndarray, start: SurfaceParams) -> SurfaceParams:
@@ -226,37 +228,59 @@ def fit_surface(
     condors: pd.DataFrame | None = None,
     start: SurfaceParams | None = None,
     condor_weight: float = 0.1,
+    free: tuple[str, ...] | None = None,
+    prior_scale: dict[str, float] | None = None,
 ) -> SurfaceFit:
     """Least-squares fit of the surface to market implied vols (vol points) and condor credits.
 
     Every (as_of, expiry) slice of `options` weighs the same; each condor of `condors` (legs as
     `condor_legs` gives them) adds `condor_weight`·100·ln(model/market credit), so a 10 % credit
     error costs as much as one vol point on a whole slice at the default weight. The wing
-    settings of `start.skew` are kept. scipy's trust-region least squares, bounded.
+    settings of `start.skew` are kept. `free`: the parameters fitted (names of `FREE_PARAMETERS`;
+    default all), the others held at `start`; `prior_scale`: per fitted name, a scale σ adding
+    (x − start)/σ to the residuals, a penalty pulling it towards `start` (one σ away costs as
+    much as one vol point on a whole slice). scipy's trust-region least squares, bounded.
     """
     from scipy.optimize import least_squares
 
     start = start or SurfaceParams()
+    names = FREE_PARAMETERS if free is None else tuple(free)
+    unknown = sorted(set(names) - set(FREE_PARAMETERS))
+    if unknown:
+        raise ValueError(f"not surface parameters: {', '.join(unknown)}")
+    bounds = {name: (low, high, step) for name, low, high, step in _FREE}
+    at = np.array([FREE_PARAMETERS.index(name) for name in names])
+    prior = prior_scale or {}
+    prior_sd = np.array([prior.get(name, np.inf) for name in names])
     slices = options.groupby(["as_of", "expiry"]).ngroup().to_numpy()
     weight = 1.0 / np.sqrt(np.bincount(slices)[slices])
     target = options["market_iv"].to_numpy(dtype=float)
     legs = condors if condors is not None and len(condors) else None
+    full = _pack(start)
+    x_start = full[at]
+
+    def params_of(x: np.ndarray) -> SurfaceParams:
+        values = full.copy()
+        values[at] = x
+        return _unpack(values, start)
 
     def residuals(x: np.ndarray) -> np.ndarray:
-        params = _unpack(x, start)
-        out = 100.0 * (surface_vol(options, params) - target) * weight
+        params = params_of(x)
+        out = [100.0 * (surface_vol(options, params) - target) * weight]
         if legs is not None:
             credits = condor_credits(legs, params)
             ratio = np.maximum(credits["model_credit"] / credits["market_credit"], 1e-6)
-            out = np.concatenate([out, condor_weight * 100.0 * np.log(ratio.to_numpy())])
-        return out
+            out.append(condor_weight * 100.0 * np.log(ratio.to_numpy()))
+        if prior:
+            out.append((x - x_start) / prior_sd)
+        return np.concatenate(out)
 
-    lower, upper, scale = (np.array(v) for v in list(zip(*_FREE, strict=True))[1:])
-    x0 = np.clip(_pack(start), lower, upper)
+    lower, upper, scale = (np.array([bounds[name][i] for name in names]) for i in range(3))
+    x0 = np.clip(x_start, lower, upper)
     sol = least_squares(residuals, x0, bounds=(lower, upper), x_scale=scale)
     n_condors = 0 if legs is None else int(legs["condor"].nunique())
     return SurfaceFit(
-        _unpack(sol.x, start), float(sol.cost), len(options), int(slices.max() + 1), n_condors
+        params_of(sol.x), float(sol.cost), len(options), int(slices.max() + 1), n_condors
     )
 
 

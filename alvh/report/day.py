@@ -1,5 +1,5 @@
 """The day's book and decision for the report: the rows the daily run stored, else computed
-on the spot with `mark_book` / `run_layers` (nothing is written); the report says which.
+on the spot with `mark_day` / `run_layers` (nothing is written); the report says which.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 
 import duckdb
 
-from alvh.book.marks import BOOK_TOTALS, BookMarks, mark_book, sleeve_pnl
+from alvh.book.day_model import mark_day, stored_day_params
+from alvh.book.marks import BOOK_TOTALS, BookMarks, sleeve_pnl
 from alvh.book.positions import positions_by_id
 from alvh.book.valuation import ModelParams
 from alvh.core import calendar
@@ -54,6 +55,15 @@ class DayBook:
     # the marks computed for this report (None when stored): the decision and the scenarios
     # reuse them and their market instead of marking and loading again
     marks: BookMarks | None = None
+    # the parameters the day's marks were priced with (its fitted surface on a quoted day):
+    # the scenarios and the what-if reprice with them
+    params: ModelParams | None = None
+
+    @property
+    def surface_text(self) -> str:
+        """Which §2.1 surface the day's model prices used (`alvh.book.day_model`)."""
+        surface = self.assumptions.get("surface") or {}
+        return surface.get("text") or "defaults (marked before day-fitted surfaces existed)"
 
 
 @dataclass(frozen=True)
@@ -104,9 +114,10 @@ def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Setting
         totals = {k: finite_or_none(row[k]) for k in TOTAL_KEYS}
         positions = with_structure(con, records(con, "stored_positions", as_of=as_of))
         day_pnl, note = stored_day_pnl(con, as_of, row)
+        defaults = ModelParams.from_mapping(settings.model)
         if day_pnl is None:
             _, _, costs = configs(settings)
-            day_pnl = mark_book(con, as_of, ModelParams.from_mapping(settings.model), costs).day_pnl
+            day_pnl = mark_day(con, as_of, defaults, costs)[0].day_pnl
             note = "recomputed by the model: the previous trading day's marks are not stored"
         return DayBook(
             as_of,
@@ -118,9 +129,10 @@ def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Setting
             json.loads(row["assumptions"]),
             float(row["spx"]),
             float(row["vix"]),
+            params=stored_day_params(con, as_of, defaults),
         )
     _, _, costs = configs(settings)
-    marks = mark_book(con, as_of, ModelParams.from_mapping(settings.model), costs)
+    marks, model = mark_day(con, as_of, ModelParams.from_mapping(settings.model), costs)
     terms = {r["position_id"]: r for r in records(con, "position_terms")}
     at_market = marks.legs["mark_source"].eq("market").groupby(marks.legs["position_id"])
     legs_marked, legs_at_market = at_market.size().to_dict(), at_market.sum().to_dict()
@@ -153,6 +165,7 @@ def load_day_book(con: duckdb.DuckDBPyConnection, as_of: date, settings: Setting
         float(marks.snapshot.spx),
         float(marks.snapshot.vix),
         marks,
+        model.params,
     )
 
 

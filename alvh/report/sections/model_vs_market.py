@@ -22,13 +22,16 @@ def model_vs_market_section(
     """The section's rows; `available` False (and nothing else) on a day without quotes.
 
     The positions' marks are the day's book as the report shows it (stored by the daily run,
-    else computed for the report), so this table and the positions table agree.
+    else computed for the report), so this table and the positions table agree; their model
+    column is priced with the day's surface (`surface`), while the IV residuals are the
+    defaults' ("how far the model was off"), the day-fitted surface's beside them.
     """
     sql = read_sql_statements("quotes/read.sql")
     has_table = con.execute(sql["has_quotes"]).fetchall()[0][0]
     if not has_table or not con.execute(sql["count_day"], {"as_of": as_of}).fetchall()[0][0]:
-        return {"available": False, "positions": [], "buckets": []}
-    residuals = quote_residuals(con, as_of, params)
+        return {"available": False, "positions": [], "buckets": [], "surface": book.surface_text}
+    # a day computed for the report is priced with a fit made now: show that fit beside
+    residuals = quote_residuals(con, as_of, params, fit_unmarked=book.source == "computed")
     rows = []
     for p in book.positions:
         market, model = float(p["mark"]), float(p["model_mark"])
@@ -55,8 +58,13 @@ def model_vs_market_section(
         }
         for b in spx["buckets"]
     ]
+    day_fit = residuals.summary["day_fit"]
     return {
         "available": True,
+        "surface": book.surface_text,
+        "day_fit": None
+        if day_fit is None
+        else {"n": str(day_fit["n"]), "median_abs": number(day_fit["median_abs_iv_err"], 2)},
         "source": residuals.source,
         "forward": number(residuals.forward),
         "overall": {

@@ -41,7 +41,10 @@ def assumptions_section(book: DayBook, decision: DayDecision, settings: Settings
     groups.append(
         {
             "title": "Pricing model (method §2)",
-            "entries": _flatten(book.assumptions.get("model", {})),
+            "entries": [
+                ("SPX surface (§2.1)", book.surface_text),
+                *_flatten(book.assumptions.get("model", {})),
+            ],
         }
     )
     groups.append(

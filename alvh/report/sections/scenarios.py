@@ -65,7 +65,7 @@ def scenarios_section(con, as_of: date, book: DayBook, fn: Footnotes) -> dict:
     if not positions:
         return {"heat": [], "breakevens": [], "stress": [], "note": note, "empty": True}
     snapshot = book.marks.snapshot if book.marks is not None else load_market(con, as_of)
-    params = ModelParams()
+    params = book.params or ModelParams()  # the day's surface, as its marks
     legs = build_legs(positions)
     fit, moves = history_inputs(con, as_of)
     grid = scenario_grid(legs, positions, snapshot, params, fit)

@@ -62,8 +62,9 @@ def what_if_section(con, book: DayBook, decision: DayDecision, settings) -> dict
     if not pending:
         return {"rows": [], "count": 0}
     what_if = orders_what_if(pending, book.as_of)
+    params = book.params or ModelParams()  # the day's surface, as the marks it is set against
     after = mark_book(
-        con, book.as_of, ModelParams(), configs(settings)[2], with_day_pnl=False, what_if=what_if
+        con, book.as_of, params, configs(settings)[2], with_day_pnl=False, what_if=what_if
     ).totals
     rows = [
         {
