@@ -496,7 +496,10 @@ def backfill_step(
     from alvh.book.scenarios import VixResponseHistory
     from alvh.data.market_day import MarketPanel
     from alvh.hedge.day import decision_rows, record_orders, run_layers
+    from alvh.hedge.order_state import OrderState
     from alvh.hedge.range_engine import range_decision_inputs
+    from alvh.hedge.vix_closes import PreviousVix
+    from alvh.store.audit import Chain
 
     started = time.perf_counter()
     with connect(settings.warehouse_path) as con:
@@ -507,6 +510,7 @@ def backfill_step(
         market, responses = MarketPanel(con, days), VixResponseHistory(con, days[-1])
         rates, book = CashRateHistory(con, days[-1]), BookHistory(con)
         quoted = quote_days(con)
+        orders, previous_vix = OrderState(con, days[0], days[-1]), PreviousVix(con, days[-1])
         totals = {"days": 0, "legs": 0, "positions": 0, "signals": 0, "states": 0, "orders": 0}
         totals["day_surfaces"] = 0
         bar = tqdm(total=len(days), unit="day", desc="backfill", disable=not progress)
@@ -518,6 +522,7 @@ def backfill_step(
                 }
                 surfaces = []
                 with transaction(con):
+                    chain = Chain(con)  # the audit head carried through the chunk
                     for day in chunk:
                         marks, model = _compute_marks(
                             con,
@@ -538,8 +543,11 @@ def backfill_step(
                             signals=decided.signals,
                             states=decided.states_on(day),
                             open_book=book.open_positions,
+                            orders=orders,
+                            previous_vix=previous_vix,
                         )
-                        ids = record_orders(con, decision, backfill_run=run_id)
+                        ids = record_orders(con, decision, orders, chain, backfill_run=run_id)
+                        orders.write(con)  # the next day's marks read the pending premium
                         if marks.assumptions["settlements_pending"]:
                             _settle(con, book.settle(day))
                         signals, states = decision_rows(decision)
@@ -563,6 +571,7 @@ def backfill_step(
                     staged["books"] = [pd.DataFrame(staged["books"])]
                     _write_chunk(con, chunk, staged)
                     totals["day_surfaces"] += save_day_surfaces(con, chunk[0], chunk[-1], surfaces)
+                    chain.flush()
         finally:
             bar.close()
         result = StepResult(

@@ -16,6 +16,7 @@ import pytest
 from alvh import pipeline
 from alvh.core import calendar
 from alvh.core.settings import Settings
+from alvh.store import audit
 from alvh.store.warehouse import connect, open_warehouse
 
 START, END = date(2026, 5, 20), date(2026, 8, 20)  # about three months of sessions
@@ -42,6 +43,12 @@ STORED = {
     "signal_values": "SELECT * FROM signal_values ORDER BY as_of, signal",
     "layer_states": "SELECT * FROM layer_states ORDER BY as_of, layer",
     "orders": "SELECT * EXCLUDE (created_at, decided_at) FROM orders ORDER BY order_id",
+    # the engine's audit events in the chain's order (a backfill's decision also names its run)
+    "audit_events": "SELECT as_of, actor, event, subject, CASE WHEN event = 'layers_decided' "
+    "THEN json_object('states', details->'states', 'orders', details->'orders', "
+    "'expired', details->'expired', 'budget', details->'budget')::VARCHAR ELSE details END "
+    "FROM audit_log WHERE event IN ('order_expired', 'order_proposed', 'layers_decided') "
+    "ORDER BY seq",
 }
 
 
@@ -121,6 +128,8 @@ def test_backfill_stores_the_rows_of_the_day_by_day_step(snapshot_warehouse, tmp
         result = pipeline.backfill_step(run_id, START, END, settings, chunk_days=20)
     filled = _stored(settings)
     assert result.counts["days"] == len({row[0] for row in day_by_day["book_marks"]})
+    with connect(settings.warehouse_path, read_only=True) as con:
+        assert audit.verify(con)[1] == []  # the chain carried through each chunk holds
     for table, rows in day_by_day.items():
         assert len(filled[table]) == len(rows), table
         for mine, theirs in zip(filled[table], rows, strict=True):
@@ -279,3 +288,65 @@ def test_backfill_marks_quoted_days_at_market_as_the_day_does(snapshot_warehouse
     finally:
         con.close()
     assert said[quoted_day] == status and said[days[-1]] == "defaults"
+
+
+def test_backfill_over_decided_orders_stores_what_the_day_by_day_step_stores(
+    snapshot_warehouse, tmp_path
+):
+    """Re-running days whose orders someone acted on: an executed purchase (a call with a layer
+    and a premium spent), an approved sale and purchase not executed (pending, committed, then
+    expired) and untouched proposals (replaced) — backfilled as the daily runs redo them."""
+    from alvh.hedge.orders import approve, execute
+
+    start, executed_on, approved_on, end = (
+        date(2026, 6, 5), date(2026, 6, 10), date(2026, 6, 12), date(2026, 6, 19)
+    )  # fmt: skip
+    history = _home(snapshot_warehouse, tmp_path / "history")
+    con = connect(history.warehouse_path, read_only=True)
+    try:
+        days = pipeline.marked_days(con, start, end)
+    finally:
+        con.close()
+
+    def orders_of(day: date) -> list[tuple]:
+        with connect(history.warehouse_path) as con:
+            return con.execute(
+                "SELECT order_id, action, price FROM orders WHERE as_of = ? ORDER BY order_id",
+                [day],
+            ).fetchall()
+
+    for day in [d for d in days if d <= approved_on]:
+        with pipeline.daily_run(day, history) as run_id:
+            pipeline.book_and_hedge_step(run_id, day, history)
+        if day == executed_on:
+            bought = [o for o in orders_of(day) if o[1] == "open"]
+            assert bought, "no purchase proposed on the day: the test would not reach it"
+            with connect(history.warehouse_path) as con:
+                approve(con, bought[0][0], "risk-manager", history)
+                execute(con, bought[0][0], bought[0][2], day, settings=history)
+        if day == approved_on:
+            decided = orders_of(day)
+            assert {o[1] for o in decided} == {"open", "close"}, decided
+            with connect(history.warehouse_path) as con:
+                for order_id, _, _ in decided:
+                    approve(con, order_id, "risk-manager", history)
+    homes = {}
+    for name in ("daily", "filled"):
+        (tmp_path / name).mkdir()
+        shutil.copy(history.warehouse_path, tmp_path / name / "alvh.duckdb")
+        homes[name] = Settings(home=tmp_path / name)
+    for day in days:
+        with pipeline.daily_run(day, homes["daily"]) as run_id:
+            pipeline.book_and_hedge_step(run_id, day, homes["daily"])
+    with pipeline.daily_run(end, homes["filled"], kind="backfill") as run_id:
+        pipeline.backfill_step(run_id, start, end, homes["filled"], chunk_days=4)
+    theirs, mine = _stored(homes["daily"]), _stored(homes["filled"])
+    assert "executed" in {row[13] for row in theirs["orders"]}
+    expired_approved = [e for e in theirs["audit_events"] if "approved but not" in e[4]]
+    assert len(expired_approved) == 2, expired_approved  # pending on their day, then expired
+    for table, rows in theirs.items():
+        assert len(mine[table]) == len(rows), table
+        for a, b in zip(mine[table], rows, strict=True):
+            assert _same(a, b), (table, a, b)
+    with connect(homes["filled"].warehouse_path, read_only=True) as con:
+        assert audit.verify(con)[1] == []

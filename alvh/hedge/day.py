@@ -4,6 +4,7 @@ read from the warehouse and written back for `as_of` in one transaction.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -21,13 +22,14 @@ from alvh.book.valuation import ModelParams
 from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings
 from alvh.hedge.layers import Holding, LayerConfig, LayerDecision, decide, layer_state_history
-from alvh.hedge.orders import expire_unexecuted, record_proposals
+from alvh.hedge.order_state import OrderState
 from alvh.hedge.signals import (
     SignalConfig,
     SignalHistory,
     compute_signals,
     load_signal_inputs,
 )
+from alvh.hedge.vix_closes import PreviousVix
 from alvh.store import audit
 from alvh.store.warehouse import transaction
 
@@ -52,6 +54,8 @@ def run_layers(
     signals: SignalHistory | None = None,
     states: pd.Series | None = None,
     open_book: Callable[[date], list[Position]] | None = None,
+    orders: OrderState | None = None,
+    previous_vix: PreviousVix | None = None,
 ) -> LayerDecision:
     """Compute one day's decision from the warehouse (no writes).
 
@@ -59,7 +63,9 @@ def run_layers(
     that has just marked the day), so it is not marked a second time. `signals` and `states`:
     a signal history covering `as_of` and the day's layer-state row, computed once for a range
     of days (`alvh.hedge.range_engine`), so a backfill does not recompute them every day.
-    `open_book(as_of)`: the open positions from a book read once for the range.
+    `open_book(as_of)`: the open positions from a book read once for the range; `orders` and
+    `previous_vix`: the orders and VIX closes read once for the range (the orders kept up to
+    date by `record_orders`).
     """
     signal_config, layer_config, costs = configs(settings)
     params = ModelParams.from_mapping(settings.model)
@@ -73,11 +79,11 @@ def run_layers(
         marks = mark_day(con, as_of, params, costs, with_day_pnl=False)[0]  # the day's surface
     elif marks.as_of != as_of:
         raise ValueError(f"marks of {marks.as_of} passed to the decision of {as_of}")
-    sql = read_sql_statements("engine/engine.sql")
-    layer_of = dict(con.execute(sql["hedge_layers"]).fetchall())
+    orders = orders or OrderState(con, as_of, as_of)
+    previous_vix = previous_vix or PreviousVix(con, as_of)
     held = open_book(as_of) if open_book else open_positions(con, as_of)
     positions = {p.position_id: p for p in held if not p.is_condor}
-    closing = dict(con.execute(sql["pending_closes"], {"as_of": as_of}).fetchall())
+    closing = orders.pending_closes(as_of)
     holdings = []
     for m in marks.positions:
         if m.kind != "vix_call":
@@ -91,17 +97,11 @@ def run_layers(
         holdings.append(
             Holding(
                 replace(position, quantity=left),
-                layer_of.get(m.position_id, "L1"),
+                orders.layer_of(m.position_id),
                 m.mark,
                 m.vix_sensitivity * share,
             )
         )
-    spent = float(con.execute(sql["spent_12m"], {"as_of": as_of}).fetchall()[0][0])
-    pending = {
-        layer: int(quantity)
-        for layer, quantity in con.execute(sql["pending_opens"], {"as_of": as_of}).fetchall()
-    }
-    previous = con.execute(sql["previous_vix"], {"as_of": as_of}).fetchall()
     return decide(
         as_of,
         signals.on(as_of),
@@ -110,13 +110,13 @@ def run_layers(
         float(marks.totals["risk_capital"]),
         float(marks.totals["condor_vix_sensitivity"]),
         holdings,
-        spent,
+        orders.spent_12m(as_of),
         params,
         costs,
         layer_config,
         signal_config.as_dict(),
-        pending,
-        previous_vix=float(previous[0][0]) if previous else None,
+        orders.pending_opens(as_of),
+        previous_vix=previous_vix.on(as_of),
     )
 
 
@@ -137,9 +137,7 @@ def save_decision(con: duckdb.DuckDBPyConnection, decision: LayerDecision) -> li
 def decision_rows(decision: LayerDecision) -> tuple[list[dict], list[dict]]:
     """The day's `signals` and `layer_states` rows, for `save_decision` and the set-based
     backfill alike."""
-    parameters = json.dumps(
-        {"layers": decision.config.as_dict(), "signals": decision.signal_config}, sort_keys=True
-    )
+    parameters = _parameters_text(decision.config, tuple(sorted(decision.signal_config.items())))
     signals = [
         {
             "as_of": decision.as_of,
@@ -170,15 +168,32 @@ def decision_rows(decision: LayerDecision) -> tuple[list[dict], list[dict]]:
     return signals, states
 
 
+@functools.lru_cache(maxsize=8)
+def _parameters_text(config: LayerConfig, signal_config: tuple) -> str:
+    """The parameters every state row carries, as JSON: the same every day of a backfill, so
+    written once per configuration."""
+    return json.dumps({"layers": config.as_dict(), "signals": dict(signal_config)}, sort_keys=True)
+
+
 def record_orders(
-    con: duckdb.DuckDBPyConnection, decision: LayerDecision, **audit_extra: object
+    con: duckdb.DuckDBPyConnection,
+    decision: LayerDecision,
+    orders: OrderState | None = None,
+    chain: audit.Chain | None = None,
+    **audit_extra: object,
 ) -> list[str]:
     """Expire the proposals nobody approved in time, record the day's, and audit the decision
-    (`audit_extra` joins the audit row). Inside the caller's transaction; returns the ids."""
-    expired = expire_unexecuted(con, decision.as_of)
-    ids = record_proposals(con, decision.as_of, decision.orders)
-    audit.append(
-        con,
+    (`audit_extra` joins the audit row). Inside the caller's transaction; returns the ids.
+
+    `orders` and `chain`: the range's order state and audit chain (a backfill), which the
+    caller writes and flushes; without them the day's are read, written and flushed here.
+    """
+    own_orders, own_chain = orders is None, chain is None
+    orders = orders or OrderState(con, decision.as_of, decision.as_of)
+    chain = chain or audit.Chain(con)
+    expired = orders.expire(decision.as_of, chain)
+    ids = orders.propose(decision.as_of, decision.orders, chain)
+    chain.append(
         "layers_decided",
         {
             "states": {k: v.state for k, v in decision.layers.items()},
@@ -189,5 +204,9 @@ def record_orders(
         },
         as_of=decision.as_of,
     )
+    if own_orders:
+        orders.write(con)
+    if own_chain:
+        chain.flush()
     decision.order_ids = ids
     return ids

@@ -44,6 +44,8 @@ MULTIPLIER = 100.0
 # Typical release days when the calendar has no date (method §5, S2): CPI mid-month, PPI a day
 # later. Used only to ARM L2 ahead of a release, never to date a value.
 TYPICAL_RELEASE_DAY = {"CPI": 13, "PPI": 14}
+# how far past the last session the typical release days are listed (beyond L2's horizon)
+EVENT_HORIZON_DAYS = 40
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,7 +66,7 @@ def scheduled_event_days(
     listed_months = {(d.year, d.month) for d in listed}
     for d in listed:
         labels.setdefault(d, []).append("CPI")
-    first, last = sessions[0], sessions[-1] + pd.Timedelta(days=40)
+    first, last = sessions[0], sessions[-1] + pd.Timedelta(days=EVENT_HORIZON_DAYS)
     for month in pd.period_range(first, last, freq="M"):
         for kind, day in TYPICAL_RELEASE_DAY.items():
             if kind == "CPI" and (month.year, month.month) in listed_months:
@@ -152,25 +154,33 @@ def layer_state_history(
         cpi = signals.inputs.releases.get("CPIAUCSL")
         cpi_dates = cpi["known_date"] if cpi is not None else pd.Series(dtype="datetime64[ns]")
         events = scheduled_event_days(signals.inputs.fomc, cpi_dates, index)
-    due = _upcoming(index, events, config.l2_event_days)
-    l2_armed = s5["active"].to_numpy(dtype=bool) | s6["active"].to_numpy(dtype=bool) | (due != "")
+    l2_armed = s5["active"].to_numpy(dtype=bool) | s6["active"].to_numpy(dtype=bool)
     l2 = np.where(l2_active, ACTIVE, np.where(l2_armed, ARMED, OFF))
 
     window, peak = _spike_window(vix, s4["active"].to_numpy(dtype=bool), config.l3_exit_fraction)
     l3 = np.where(window, ARMED, OFF)
-    return pd.DataFrame(
+    states = pd.DataFrame(
         {
             "L1": l1,
             "L2": l2,
             "L3": l3,
             "l2_trigger_age": age,
-            "events_due": due,
+            "events_due": np.full(len(index), "", dtype=object),
             "l3_window": window,
             "l3_peak": peak,
             "vix": vix,
         },
         index=index,
     )
+    return arm_for_events(states, events, config)
+
+
+def arm_for_events(states: pd.DataFrame, events: pd.Series, config: LayerConfig) -> pd.DataFrame:
+    """`states` (rows of `layer_state_history`, any sessions) with L2 ARMED ahead of the
+    scheduled `events` due within `config.l2_event_days` sessions, named in `events_due`."""
+    due = _upcoming(states.index, events, config.l2_event_days)
+    l2 = states["L2"].to_numpy()
+    return states.assign(events_due=due, L2=np.where((l2 == OFF) & (due != ""), ARMED, l2))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from alvh.core.errors import BadInputError, UsageError
 from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings, load_settings
 from alvh.hedge import approvals
+from alvh.hedge.order_state import OrderState
 from alvh.store import anchor, audit
 from alvh.store.warehouse import transaction
 
@@ -72,51 +73,10 @@ def record_proposals(
     Orders already approved (even partly) or executed are kept as they are: re-running a day
     never undoes a decision. Returns the ids of the orders now proposed for `as_of`.
     """
-    sql = _sql()
-    kept = {r[0] for r in con.execute(sql["decided_ids"], {"as_of": as_of}).fetchall()}
-    con.execute(sql["delete_untouched"], {"as_of": as_of})
-    ids = []
-    now = datetime.now()
-    for order in proposals:
-        order_id = order.order_id(as_of)
-        ids.append(order_id)
-        if order_id in kept:
-            continue
-        con.execute(
-            sql["insert"],
-            {
-                "order_id": order_id,
-                "as_of": as_of,
-                "layer": order.layer,
-                "action": order.action,
-                "instrument": order.instrument,
-                "strike": order.strike,
-                "expiry": order.expiry,
-                "quantity": order.quantity,
-                "price": order.price,
-                "cost": order.cost,
-                "position_id": order.position_id,
-                "group_id": order.group_id,
-                "reason": order.reason,
-                "created_at": now,
-            },
-        )
-        audit.append(
-            con,
-            "order_proposed",
-            {
-                "layer": order.layer,
-                "action": order.action,
-                "strike": order.strike,
-                "expiry": order.expiry,
-                "quantity": order.quantity,
-                "price": order.price,
-                "cost": order.cost,
-                "reason": order.reason,
-            },
-            as_of=as_of,
-            subject=order_id,
-        )
+    state, chain = OrderState(con, as_of, as_of), audit.Chain(con)
+    ids = state.propose(as_of, proposals, chain)
+    state.write(con)
+    chain.flush()
     return ids
 
 
@@ -127,20 +87,11 @@ def expire_unexecuted(con: duckdb.DuckDBPyConnection, as_of: date) -> list[str]:
     over to a later day: the run of `as_of` proposes afresh, and executing an expired order is
     refused (exit 2).
     """
-    sql = _sql()
-    stale = con.execute(sql["unexecuted_before"], {"as_of": as_of}).fetchall()
-    for order_id, status in stale:
-        con.execute(
-            sql["set_status"],
-            {"order_id": order_id, "status": "expired", "decided_at": datetime.now()},
-        )
-        reason = (
-            f"approved but not executed on its day (before the run of {as_of})"
-            if status == "approved"
-            else f"not approved before the run of {as_of}"
-        )
-        audit.append(con, "order_expired", {"reason": reason}, as_of=as_of, subject=order_id)
-    return [order_id for order_id, _ in stale]
+    state, chain = OrderState(con, as_of, as_of), audit.Chain(con)
+    expired = state.expire(as_of, chain)
+    state.write(con)
+    chain.flush()
+    return expired
 
 
 def list_orders(con: duckdb.DuckDBPyConnection, status: str | None = None) -> pd.DataFrame:

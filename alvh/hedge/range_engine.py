@@ -18,7 +18,12 @@ import pandas as pd
 
 from alvh.core.settings import Settings
 from alvh.hedge.day import SIGNAL_LOOKBACK_DAYS, configs
-from alvh.hedge.layers import layer_state_history, scheduled_event_days
+from alvh.hedge.layers import (
+    EVENT_HORIZON_DAYS,
+    arm_for_events,
+    layer_state_history,
+    scheduled_event_days,
+)
 from alvh.hedge.signals import SignalHistory, compute_signals, load_signal_inputs
 
 
@@ -55,9 +60,23 @@ def _states_as_known(signals: SignalHistory, layer_config, days: list[date]) -> 
     # per day, how many CPI releases are known at its close: days with the same count share an
     # event calendar (one group a month), so the state history is computed once per group
     known_count = known.searchsorted(wanted, side="right")
+    # everything but L2's scheduled events is the same for every group: computed once
+    unarmed = layer_state_history(signals, layer_config, pd.Series(dtype=object))
+    fomc = signals.inputs.fomc
+    fomc_days = pd.to_datetime(fomc["event_date"]).dt.normalize()
     parts = []
     for count in sorted(set(known_count)):
         group = wanted[known_count == count]
-        events = scheduled_event_days(signals.inputs.fomc, known.iloc[:count], signals.index)
-        parts.append(layer_state_history(signals, layer_config, events).loc[group])
+        # the calendar of the group's own months and the horizon after them (whole months, so
+        # a month's listed CPI date still stands in for its typical day): the days it arms
+        # L2 on are those of the whole calendar, at a group's cost instead of the history's
+        lo = group[0].to_period("M").start_time
+        hi = (group[-1] + pd.Timedelta(days=EVENT_HORIZON_DAYS)).to_period("M").end_time
+        cpi = known.iloc[:count]
+        events = scheduled_event_days(
+            fomc[((fomc_days >= lo) & (fomc_days <= hi)).to_numpy()],
+            cpi[(cpi >= lo) & (cpi <= hi)],
+            group,
+        )
+        parts.append(arm_for_events(unarmed.loc[group], events, layer_config))
     return pd.concat(parts).sort_index()

@@ -21,6 +21,7 @@ from alvh.core.numbers import finite_or_none
 from alvh.core.resources import read_sql_statements
 from alvh.core.settings import Settings
 from alvh.hedge.day import configs, run_layers
+from alvh.hedge.order_state import OrderState
 from alvh.hedge.rulebook import budget_summary
 from alvh.report.formatting import iso
 
@@ -274,11 +275,7 @@ def stored_budget(con, as_of: date, book: DayBook, parameters: Mapping, orders) 
     """Method §6.4 budget from stored rows (the engine's own figures when it just ran)."""
     risk_capital = book.totals["risk_capital"] or 0.0
     pct = float(parameters.get("layers", {}).get("hedge_budget_pct", 0.15))
-    spent = float(
-        con.execute(
-            read_sql_statements("engine/engine.sql")["spent_12m"], {"as_of": as_of}
-        ).fetchall()[0][0]
-    )
+    spent = OrderState(con, as_of, as_of).spent_12m(as_of)
     proposed = sum(
         o["cost"] for o in orders if o["action"] == "open" and o["as_of"] == as_of.isoformat()
     )

@@ -46,6 +46,52 @@ def row_hash(prev_hash: str, canonical: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
+class Chain:
+    """Appends to the audit log inside one transaction with the chain's head carried in
+    memory: the head is read once and the rows go in at `flush`, in one statement.
+
+    While rows are waiting nothing else may append to the log (its head would be stale):
+    flush before the transaction does anything else that audits.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        last = head(con)
+        self._seq, self._hash = last if last else (0, GENESIS)
+        self._rows: list[list] = []
+
+    def append(
+        self,
+        event: str,
+        details: dict | None = None,
+        *,
+        as_of: date | None = None,
+        subject: str | None = None,
+        actor: str = "alvh",
+    ) -> int:
+        """Chain one event after the last; returns its sequence number."""
+        seq, prev_hash = self._seq + 1, self._hash
+        recorded_at = datetime.now()
+        text = json.dumps(details or {}, sort_keys=True, default=str, ensure_ascii=False)
+        canonical = _canonical(seq, recorded_at, as_of, actor, event, subject, text)
+        digest = row_hash(prev_hash, canonical)
+        self._rows.append([seq, recorded_at, as_of, actor, event, subject, text, prev_hash, digest])
+        self._seq, self._hash = seq, digest
+        return seq
+
+    def flush(self) -> None:
+        """Insert the rows chained since the last flush (inside the caller's transaction)."""
+        if self._rows:
+            # one statement for the lot, column by column (executemany runs one per row)
+            columns = [list(column) for column in zip(*self._rows, strict=True)]
+            self._con.execute(
+                "INSERT INTO audit_log SELECT unnest(?), unnest(?), unnest(?), unnest(?), "
+                "unnest(?), unnest(?), unnest(?), unnest(?), unnest(?)",
+                columns,
+            )
+            self._rows = []
+
+
 def append(
     con: duckdb.DuckDBPyConnection,
     event: str,
@@ -56,15 +102,9 @@ def append(
     actor: str = "alvh",
 ) -> int:
     """Append one event inside the caller's transaction; returns its sequence number."""
-    last = head(con)
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    recorded_at = datetime.now()
-    text = json.dumps(details or {}, sort_keys=True, default=str, ensure_ascii=False)
-    digest = row_hash(prev_hash, _canonical(seq, recorded_at, as_of, actor, event, subject, text))
-    con.execute(
-        "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [seq, recorded_at, as_of, actor, event, subject, text, prev_hash, digest],
-    )
+    chain = Chain(con)
+    seq = chain.append(event, details, as_of=as_of, subject=subject, actor=actor)
+    chain.flush()
     return seq
 
 

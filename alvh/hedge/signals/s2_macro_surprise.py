@@ -188,34 +188,72 @@ def _confirm(
     return table.assign(confirmed_day=confirmed_day, confirmation=text)
 
 
-def _release_text(h: SignalHistory, kind: str, month: pd.Timestamp | None) -> str:
-    t = h.releases
-    rows = t[(t["kind"] == kind) & (t["obs_date"] == month)] if month is not None else t[:0]
-    if rows.empty:
-        return f"no {kind} release known"
-    r = rows.iloc[-1]
+class ReleaseIndex:
+    """The S2 release table indexed for the daily detail text: the releases registering on
+    each day, the latest reference month of each kind known by a day, and each release's text
+    (built once: a backfill reads every day's detail)."""
+
+    def __init__(self, releases: pd.DataFrame) -> None:
+        self._today: dict[pd.Timestamp, list[tuple[str, pd.Timestamp]]] = {}
+        self._text: dict[tuple[str, pd.Timestamp], str] = {}
+        self._known: dict[str, tuple[np.ndarray, list[pd.Timestamp]]] = {}
+        rows = releases.to_dict("records")
+        for r in rows:  # in the table's order: the last row of a month speaks for it
+            month = _key(r["obs_date"])
+            self._today.setdefault(_key(r["release_day"]), []).append((r["kind"], month))
+            self._text[(r["kind"], month)] = _row_text(r)
+        for kind in ("CPI", "PPI"):
+            mine = sorted(
+                (_key(r["release_day"]), _key(r["obs_date"])) for r in rows if r["kind"] == kind
+            )
+            latest, months = None, []
+            for _, month in mine:
+                latest = month if latest is None or month > latest else latest
+                months.append(latest)
+            days = np.array([day.to_datetime64() for day, _ in mine], dtype="datetime64[ns]")
+            self._known[kind] = (days, months)
+
+    def today(self, when: pd.Timestamp) -> list[tuple[str, pd.Timestamp]]:
+        """(kind, reference month) of the releases registering on `when`, in table order."""
+        return self._today.get(_key(when), [])
+
+    def latest_month(self, kind: str, when: pd.Timestamp) -> pd.Timestamp | None:
+        """The latest reference month of `kind` released by `when` (None before the first)."""
+        days, months = self._known.get(kind, (np.array([], dtype="datetime64[ns]"), []))
+        at = int(np.searchsorted(days, _key(when).to_datetime64(), side="right")) - 1
+        return months[at] if at >= 0 else None
+
+    def text(self, kind: str, month: pd.Timestamp | None) -> str:
+        """The release of `kind` for `month`, described (or that none is known)."""
+        found = self._text.get((kind, _key(month))) if month is not None else None
+        return found if found is not None else f"no {kind} release known"
+
+
+def _key(when) -> pd.Timestamp:
+    """A day as one hashable form (the table's dates come in more than one unit)."""
+    return pd.Timestamp(when).as_unit("ns")
+
+
+def _row_text(r: dict) -> str:
     when = r["release_day"].date()
     z = "n/a" if not np.isfinite(r["z"]) else f"{r['z']:+.2f}"
     return (
-        f"{kind} {r['obs_date']:%Y-%m} ({r['series']}) released {when}: MoM {r['mom']:+.2f}% vs "
-        f"trend {r['trend']:+.2f}% (sd {r['std']:.2f}) → z {z}"
+        f"{r['kind']} {r['obs_date']:%Y-%m} ({r['series']}) released {when}: MoM "
+        f"{r['mom']:+.2f}% vs trend {r['trend']:+.2f}% (sd {r['std']:.2f}) → z {z}"
     )
 
 
-def _detail_s2(h: SignalHistory, row: pd.Series, when: pd.Timestamp) -> str:
-    t = h.releases
-    today = t[t["release_day"] == when]
+def _detail_s2(h: SignalHistory, row, when: pd.Timestamp) -> str:
+    releases = h.releases_by_day
+    today = releases.today(when)
     parts = []
-    if today.empty:
+    if not today:
         parts.append("no CPI/PPI release today")
         for kind in ("CPI", "PPI"):
-            known = t[(t["kind"] == kind) & (t["release_day"] <= when)]
-            parts.append(
-                "latest " + _release_text(h, kind, known["obs_date"].max() if len(known) else None)
-            )
+            parts.append("latest " + releases.text(kind, releases.latest_month(kind, when)))
     else:
-        for _, r in today.iterrows():
-            parts.append(_release_text(h, r["kind"], r["obs_date"]) + " (today)")
+        for kind, month in today:
+            parts.append(releases.text(kind, month) + " (today)")
         parts.append(f"surprise when |z| >= {h.config.s2_z:g}: {_yes(bool(row['active']))}")
     if row["confirmed"]:
         parts.append(f"confirmed today: {row['confirmation']}")

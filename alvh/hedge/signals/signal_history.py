@@ -6,6 +6,7 @@ row of each into a `SignalReading` with its detail text, the shape `alvh layers 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,7 +22,7 @@ from alvh.hedge.signals.common import _context
 from alvh.hedge.signals.config import SIGNALS, TITLES, SignalConfig
 from alvh.hedge.signals.inputs import SignalInputs
 from alvh.hedge.signals.s1_complacency import _detail_s1, _s1
-from alvh.hedge.signals.s2_macro_surprise import _detail_s2, _s2
+from alvh.hedge.signals.s2_macro_surprise import ReleaseIndex, _detail_s2, _s2
 from alvh.hedge.signals.s3_carry_spike import _detail_s3, _s3
 from alvh.hedge.signals.s4_volatility_momentum import _detail_s4, _s4
 from alvh.hedge.signals.s5_breadth_divergence import _detail_s5, _s5
@@ -99,8 +100,17 @@ class SignalHistory:
 
     # -- readings --------------------------------------------------------------------------
 
+    @functools.cached_property
+    def _rows(self) -> _Rows:
+        return _Rows(self)
+
+    @functools.cached_property
+    def releases_by_day(self) -> ReleaseIndex:
+        """S2's releases indexed by the day they register and by reference month."""
+        return ReleaseIndex(self.releases)
+
     def _reading(self, name: str, when: pd.Timestamp) -> SignalReading:
-        row = self.frames[name].loc[when]
+        row = self._rows.row(name, when)
         available = bool(row["available"])
         inputs = {k: finite_or_none(row[k]) for k in _INPUTS[name]}
         if available:
@@ -118,7 +128,7 @@ class SignalHistory:
 
     def _staleness_note(self, name: str, when: pd.Timestamp) -> str:
         notes = []
-        dates = self.inputs.panel.value_dates.loc[when]
+        dates = self._rows.value_dates(when)
         for series in _REQUIRED[name]:
             d = dates.get(series)
             seen = "none known" if pd.isna(d) else f"latest {pd.Timestamp(d).date()}"
@@ -128,6 +138,32 @@ class SignalHistory:
             f"{self.config.monthly_max_lag_months} months for monthly"
         )
         return f" ({'; '.join(notes)}; {limits})"
+
+
+class _Rows:
+    """Each signal's rows as plain values, looked up by day: a reading is read every day of a
+    backfill, and pandas row access (`.loc`) costs more than building the reading. The
+    values are the frame's own (`to_numpy(dtype=object)`: Python floats, bools, Timestamps)."""
+
+    def __init__(self, history: SignalHistory) -> None:
+        self._at = {when: i for i, when in enumerate(history.index)}
+        self._frames = {
+            name: (list(frame.columns), frame.to_numpy(dtype=object))
+            for name, frame in history.frames.items()
+        }
+        dates = history.inputs.panel.value_dates
+        self._dates_at = {when: i for i, when in enumerate(dates.index)}
+        self._dates = (list(dates.columns), dates.to_numpy(dtype=object))
+
+    def row(self, name: str, when: pd.Timestamp) -> dict[str, Any]:
+        """The signal's row of `when`, column by column."""
+        columns, values = self._frames[name]
+        return dict(zip(columns, values[self._at[when]], strict=True))
+
+    def value_dates(self, when: pd.Timestamp) -> dict[str, Any]:
+        """The date of each input series' value known at `when`'s close."""
+        columns, values = self._dates
+        return dict(zip(columns, values[self._dates_at[when]], strict=True))
 
 
 _DETAILS = {
