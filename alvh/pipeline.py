@@ -534,6 +534,7 @@ def backfill_step(
                             rate_history=rates,
                             book=book,
                             quote_days=quoted,
+                            pending_premium=orders.pending_premium(day),
                         )
                         decision = run_layers(
                             con,
@@ -547,7 +548,6 @@ def backfill_step(
                             previous_vix=previous_vix,
                         )
                         ids = record_orders(con, decision, orders, chain, backfill_run=run_id)
-                        orders.write(con)  # the next day's marks read the pending premium
                         if marks.assumptions["settlements_pending"]:
                             _settle(con, book.settle(day))
                         signals, states = decision_rows(decision)
@@ -556,8 +556,8 @@ def backfill_step(
                         staged["legs"].append(marks)
                         staged["positions"].append(marks)
                         staged["books"].append(book_row(marks))
-                        staged["signals"].append(pd.DataFrame(signals))
-                        staged["states"].append(pd.DataFrame(states))
+                        staged["signals"].extend(signals)
+                        staged["states"].extend(states)
                         totals["days"] += 1
                         totals["legs"] += marks.leg_count
                         totals["positions"] += len(marks.positions)
@@ -569,6 +569,10 @@ def backfill_step(
                     staged["legs"] = [leg_rows(*staged["legs"])]
                     staged["positions"] = [position_rows(*staged["positions"])]
                     staged["books"] = [pd.DataFrame(staged["books"])]
+                    staged["signals"] = [pd.DataFrame(staged["signals"])]
+                    staged["states"] = [pd.DataFrame(staged["states"])]
+                    # the marks took the pending premium from `orders`: one write a chunk
+                    orders.write(con)
                     _write_chunk(con, chunk, staged)
                     totals["day_surfaces"] += save_day_surfaces(con, chunk[0], chunk[-1], surfaces)
                     chain.flush()

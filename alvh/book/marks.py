@@ -296,6 +296,7 @@ def mark_book(
     rate_history: CashGrowth | None = None,
     book: RangeBook | None = None,
     quote_days: frozenset[date] | None = None,
+    pending_premium: float | None = None,
 ) -> BookMarks:
     """Mark every open position at the close of `as_of` (method §4.1, §4.2, §4.6).
 
@@ -307,7 +308,10 @@ def mark_book(
     marking that day again. `snapshot`: `as_of`'s market as `load_market` reads it, from a
     panel read once for a range of days; `book`: the book's open positions, pending
     settlements and cash, read once for a range, with `rate_history` the cash rates it grows;
-    `quote_days`: the dates with stored quotes (`alvh.book.market_quotes.quote_days`).
+    `quote_days`: the dates with stored quotes (`alvh.book.market_quotes.quote_days`);
+    `pending_premium`: the hedge premium proposed or approved and not executed at `as_of`, from
+    orders a backfill holds in memory (`alvh.hedge.order_state.OrderState.pending_premium`),
+    else read from the orders table.
     """
     params = params or ModelParams()
     costs = costs or CostModel()
@@ -360,7 +364,7 @@ def mark_book(
             hedge_sensitivity / abs(condor_sensitivity) if condor_sensitivity else None
         ),
         "liquidity_ratio": _liquidity_ratio(
-            con, as_of, cash, hedge, condor, greeks, legs, costs, market, settled
+            con, as_of, cash, hedge, condor, greeks, legs, costs, market, settled, pending_premium
         ),
         "cash": cash,
         "cash_interest": interest,
@@ -463,8 +467,24 @@ def _leg_labels(legs: tuple[Leg, ...]) -> tuple[str, ...]:
     )
 
 
+def pending_total(costs: list[float]) -> float:
+    """The pending hedge premium: the orders' costs summed in order-id order (the table's
+    query and a backfill's in-memory orders give the same float)."""
+    return float(sum(costs))
+
+
 def _liquidity_ratio(
-    con, as_of, cash, hedge, condor, greeks, legs, costs, market: MarketLegs, settled: float = 0.0
+    con,
+    as_of,
+    cash,
+    hedge,
+    condor,
+    greeks,
+    legs,
+    costs,
+    market: MarketLegs,
+    settled: float = 0.0,
+    pending: float | None = None,
 ) -> float | None:
     """§4.6: (cash + liquidation value of hedges) / (near-term condor max loss + pending hedge
     premium); None when nothing is owed (the ratio is unbounded). A quoted hedge liquidates at
@@ -488,12 +508,11 @@ def _liquidity_ratio(
         liquidation = float(np.maximum(worth, 0.0).sum())
     horizon = np.datetime64(as_of, "D") + np.timedelta64(NEAR_TERM_DAYS, "D")
     near = sum(m.max_loss or 0.0 for m in condor if np.datetime64(m.expiry, "D") <= horizon)
-    pending = (
-        con.execute(
+    if pending is None:
+        rows = con.execute(
             read_sql_statements("book/marks.sql")["pending_premium"], {"as_of": as_of}
-        ).fetchall()[0][0]
-        or 0.0
-    )
+        ).fetchall()
+        pending = pending_total([cost for (cost,) in rows])
     owed = near + max(float(pending) - settled, 0.0)
     return (cash + liquidation) / owed if owed > 0 else None
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from alvh.book.marks import pending_total
 from alvh.core.resources import read_sql_statements
 from alvh.store import audit
 
@@ -40,6 +41,7 @@ class _Order:
     price: float
     status: str
     acted_on: bool  # someone approved it (even partly): a re-run keeps it
+    cost: float = 0.0  # premium and fees of the order (`orders.cost`)
     row: dict | None = None  # the insert's parameters; None for a row read from the table
     decided_at: datetime | None = None
 
@@ -64,11 +66,11 @@ class OrderState:
         self._by_day: dict[date, list[str]] = {}
         self._open: set[str] = set()
         for row in con.execute(sql["in_range"], span).fetchall():
-            order_id, as_of, layer, action, position_id, quantity, price, status, acted = row
+            order_id, as_of, layer, action, position_id, quantity, price, status, acted, cost = row
             self._add(
                 _Order(
                     order_id, as_of, layer, action, position_id, int(quantity), float(price),
-                    status, bool(acted),
+                    status, bool(acted), float(cost),
                 )
             )  # fmt: skip
         self._opened_by = dict(con.execute(sql["call_layers"]).fetchall())
@@ -120,6 +122,17 @@ class OrderState:
         paid = [premium for entered, premium in self._premiums if since < entered <= day]
         committed = [o.price * MULTIPLIER * o.quantity for o in self._pending(day, "open")]
         return float(sum(paid + committed))
+
+    def pending_premium(self, day: date) -> float:
+        """The premium of hedge purchases proposed or approved and not executed, of `day` and
+        before, as the marks of `day` read it from the table (`book/marks.sql`
+        pending_premium), summed alike (`alvh.book.marks.pending_total`)."""
+        costs = [
+            self._orders[i].cost
+            for i in sorted(self._open)
+            if self._orders[i].action == "open" and self._orders[i].as_of <= day
+        ]
+        return pending_total(costs)
 
     # -- what the day's run changes --------------------------------------------------------
 
@@ -191,7 +204,8 @@ class OrderState:
             }
             order = _Order(
                 order_id, day, proposal.layer, proposal.action, proposal.position_id,
-                int(proposal.quantity), float(proposal.price), "proposed", False, row,
+                int(proposal.quantity), float(proposal.price), "proposed", False,
+                float(proposal.cost), row,
             )  # fmt: skip
             self._add(order)
             self._changes.new[order_id] = order

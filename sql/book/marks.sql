@@ -33,9 +33,11 @@ final AS (
 SELECT * FROM final WHERE open_quantity > 0 ORDER BY expiry, position_id;
 
 -- @statement pending_premium
--- premium of hedge orders proposed or approved but not yet executed, as of $as_of
-SELECT sum(cost) FROM orders
-WHERE action = 'open' AND status IN ('proposed', 'approved') AND as_of <= $as_of;
+-- premium of each hedge order proposed or approved but not yet executed, as of $as_of, in the
+-- order `alvh.book.marks.pending_total` sums them (a backfill sums its in-memory orders alike)
+SELECT cost FROM orders
+WHERE action = 'open' AND status IN ('proposed', 'approved') AND as_of <= $as_of
+ORDER BY order_id;
 
 -- @statement flows_between
 -- cash flows dated in ($after, $until], by sleeve: a position's flows (premiums, closes,

@@ -5,7 +5,8 @@
 -- days' own, and earlier days' still proposed or approved, which expire at the first run;
 -- acted_on: someone has approved it (even partly), so a re-run of its day keeps it
 SELECT o.order_id, o.as_of, o.layer, o.action, o.position_id, o.quantity, o.price, o.status,
-       EXISTS (SELECT 1 FROM order_approvals AS a WHERE a.order_id = o.order_id) AS acted_on
+       EXISTS (SELECT 1 FROM order_approvals AS a WHERE a.order_id = o.order_id) AS acted_on,
+       o.cost
 FROM orders AS o
 WHERE o.as_of BETWEEN $first AND $last
    OR (o.status IN ('proposed', 'approved') AND o.as_of < $first)
