@@ -12,9 +12,12 @@ run: install
 	$(BIN)/alvh init
 	$(BIN)/alvh run --source snapshot
 
+# One pytest worker per core (pytest-xdist); each test file stays on one worker, so a file's
+# module-scoped homes and warehouses are built once. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 test: install lint
 	bash scripts/install-system-deps.sh --test
-	ALVH_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
+	ALVH_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .
