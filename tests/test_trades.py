@@ -11,15 +11,23 @@ import pytest
 
 from alvh.book.costs import CostModel
 from alvh.book.marks import mark_book, save_marks
-from alvh.book.positions import BOOK_COLUMNS, LEGS_COLUMNS, import_book, open_positions
+from alvh.book.positions import (
+    BOOK_COLUMNS,
+    LEGS_COLUMNS,
+    import_book,
+    open_positions,
+    positions_by_id,
+)
 from alvh.book.trades import (
     close_position,
     list_trades,
+    model_close_price,
     record_cash,
     reset_book,
     roll_position,
     stale_marks_from,
 )
+from alvh.book.valuation import ModelParams
 from alvh.core.errors import BadInputError, UsageError
 from alvh.core.settings import Settings
 from alvh.data.ingest import ingest
@@ -421,6 +429,33 @@ def test_reset_removes_the_whole_book(week):
     state = book_state(week)
     assert all(rows == [] for rows in state.values())
     assert week.execute("SELECT count(*) FROM book_marks").fetchall()[0][0] == 0
+
+
+def test_a_roll_without_a_close_price_is_priced_with_the_configured_model(tmp_path, mini_snapshot):
+    """`book roll` without --close-price books the close at the model the day's marks use: the
+    `[model]` settings of alvh.toml, not the built-in defaults."""
+    from test_cli import run_alvh
+
+    env = {"ALVH_SNAPSHOT_DIR": str(mini_snapshot)}
+    home = tmp_path / "home"
+    assert run_alvh("init", "--no-sample", home=home, env=env).returncode == 0
+    (home / "alvh.toml").write_text("[model]\natm_ratio = 1.2\n")
+    book = write(tmp_path, LEGS_HEADER, *WEEK)
+    assert run_alvh("book", "import", str(book), home=home, env=env).returncode == 0
+    args = ("book", "roll", "PUT-SEP", "--to", "+1 SPX 2024-09-20 4900 P", "--price", "-1")
+    rolled = run_alvh(*args, "--date", "2024-07-26", home=home, env=env)
+    assert rolled.returncode == 0, rolled.stderr
+    trades = json.loads(run_alvh("book", "trades", "--json", home=home, env=env).stdout)
+    (booked,) = [t["price"] for t in trades if t["action"] == "close"]
+    con = open_warehouse(home / "alvh.duckdb")
+    try:
+        put = positions_by_id(con, ["PUT-SEP"])["PUT-SEP"]
+        on, costs = date(2024, 7, 26), CostModel()
+        configured = model_close_price(con, put, on, costs, ModelParams(atm_ratio=1.2))
+        built_in = model_close_price(con, put, on, costs)
+    finally:
+        con.close()
+    assert booked == pytest.approx(configured) and configured > built_in + 0.5
 
 
 def test_the_commands_as_a_user_runs_them(tmp_path, mini_snapshot):

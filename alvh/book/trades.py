@@ -207,13 +207,14 @@ def roll_position(
     quantity: int | None = None,
     close_price: float | None = None,
     new_id: str | None = None,
+    params: ModelParams | None = None,
 ) -> tuple[Trade, Trade]:
     """Close (part of) a position and open the `to` structure in one group (a roll).
 
     `net` is the roll's cash per unit closed (+ credit, − debit, index points, before fees).
     The close is booked at `close_price`, by default the model's mid at `on`'s close on the
-    tick; the new position's entry premium is what remains of `net`, so the cash is exact
-    whatever the split.
+    tick, priced with `params` (the day's model, as its marks: `alvh.book.day_model`); the new
+    position's entry premium is what remains of `net`, so the cash is exact whatever the split.
     """
     costs = costs or CostModel()
     if not (math.isfinite(net) and abs(net) < MAX_PRICE):
@@ -229,7 +230,7 @@ def roll_position(
         if on < old.entry_date or on >= old.expiry:
             close_price = 0.0  # refused below by the close, with its own message
         if close_price is None:
-            close_price = model_close_price(con, old, on, costs)
+            close_price = model_close_price(con, old, on, costs, params)
         _check_price(close_price, "--close-price")
         direction = 1.0 if old.entry_side == "debit" else -1.0
         open_gross = (net - direction * close_price) * MULTIPLIER * closing  # cash of the open

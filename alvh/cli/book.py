@@ -148,15 +148,33 @@ def book_roll(
     on: DateOption = None,
 ) -> None:
     """Roll a position: close it and open the new legs in one group, at one net price."""
+    from alvh.book.day_model import day_model
     from alvh.book.trades import roll_position
+    from alvh.book.valuation import ModelParams
     from alvh.hedge.day import configs
     from alvh.store.warehouse import open_warehouse
 
     settings = current_settings()
     with open_warehouse(settings.warehouse_path) as con:
         day = trade_day(con, on)
+        # the close's default price is the day's model, as the day's marks price it: the
+        # [model] settings, and the surface fitted to the day's quotes when it has them
+        params = (
+            day_model(con, day, ModelParams.from_mapping(settings.model)).params
+            if close_price is None
+            else None
+        )
         closed, opened = roll_position(
-            con, position_id, to, net, day, configs(settings)[2], quantity, close_price, new_id
+            con,
+            position_id,
+            to,
+            net,
+            day,
+            configs(settings)[2],
+            quantity,
+            close_price,
+            new_id,
+            params,
         )
         _warn_stale(con, day)
     typer.echo(
