@@ -330,7 +330,13 @@ def email_step(
     SMTP failure after the retries leaves the report saved and the delivery recorded as failed
     (`alvh email --as-of` resends it) and makes the run exit 4."""
     if not send:
-        return StepResult("email", as_of, 0.0, {}, {"status": "skipped"})
+        return StepResult(
+            "email",
+            as_of,
+            0.0,
+            {},
+            {"status": "skipped", "detail": "not asked for (--no-email): nothing sent or written"},
+        )
     from alvh.notify import send_summary
     from alvh.report import existing_report
 

@@ -198,6 +198,7 @@ def test_alvh_run_prints_the_report_paths_then_history_explains(
     assert str(home / "reports" / "2026-08-20" / "alvh-2026-08-20.pdf") in run.stdout
     assert str(home / "reports" / "2026-08-20" / "alvh-2026-08-20.html") in run.stdout
     assert "temporary server" not in run.stderr  # PREFECT_API_URL names a server
+    assert "skipped: not asked for (--no-email)" in run.stdout  # says why no email went
 
     run_day(DAY, day_settings, source="snapshot", send_email=False)  # the same day again
     history = _alvh(home, prefect_api, "history", "--as-of", "2026-08-20")
