@@ -319,3 +319,33 @@ def test_a_model_only_day_has_no_market_columns(context):
     ]
     assert "marked at" not in table and "data-source" not in table
     assert 'colspan="12"' in table
+
+
+def test_the_footer_and_notes_say_how_many_legs_the_days_quotes_mark(quoted_day):
+    from pypdf import PdfReader
+
+    _, con, result = quoted_day
+    at_market, marked = con.execute(
+        "SELECT count(*) FILTER (WHERE mark_source = 'market'), count(*) FROM leg_marks "
+        "WHERE as_of = ?",
+        [QUOTE_DAY],
+    ).fetchone()
+    assert 0 < at_market < marked  # the VIX call and the unquoted 4770 call are the model's
+    basis = f"{at_market} of {marked} legs marked at their 2023-09-01 quote, the rest model-priced"
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(str(result.pdf)).pages]
+    for number_, page in enumerate(pages, 1):
+        assert f"{basis}: see Model assumptions and Data provenance" in page, number_
+    text = " ".join(pages)
+    assert "Options are model-priced" not in text
+    assert (
+        f"{at_market} of {marked} legs are marked at the mid of their two-sided quote of "
+        f"2023-09-01, with the model beside them under Model vs market; the other "
+        f"{marked - at_market} are model-priced" in text
+    )
+
+
+def test_a_model_only_day_says_its_figures_are_the_models(context):
+    assert context["summary"]["marks_basis"] == "Model-priced figures"
+    assert context["email"]["marks_basis"] == "Model-priced figures"
+    notes = " ".join(item["text"] for item in context["footnotes"])
+    assert "Options are model-priced: no two-sided quote of 2026-08-20 is stored" in notes

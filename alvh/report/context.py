@@ -143,6 +143,7 @@ def summary_from(context: Mapping[str, Any]) -> dict[str, Any]:
         "title": context["title"],
         "banner": context["header"]["banner"],
         "market": context["summary"]["market"],
+        "marks_basis": context["summary"]["marks_basis"],
         "cards": [
             {
                 "label": c["label"],

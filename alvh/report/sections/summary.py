@@ -5,15 +5,47 @@ from __future__ import annotations
 from alvh.report.day import DayBook, DayDecision, Footnotes
 from alvh.report.formatting import money, number
 
+MODEL_TEXT = (
+    "SPX legs by Black–Scholes on a VIX-derived skewed surface, VIX calls by Black-76 on the "
+    "modelled or observed VIX future (method §2). Parameters under Model assumptions."
+)
+
+
+def legs_at_market(book: DayBook) -> tuple[int, int]:
+    """(legs marked at a quote's mid, legs marked) over the day's positions."""
+    marked = sum(int(p.get("legs_marked") or 0) for p in book.positions)
+    return sum(int(p.get("legs_at_market") or 0) for p in book.positions), marked
+
+
+def marks_basis(book: DayBook) -> str:
+    """What the day's figures rest on, in a few words (the page footer and the email say it)."""
+    at_market, marked = legs_at_market(book)
+    if not at_market:
+        return "Model-priced figures"
+    if at_market == marked:
+        return f"Every leg marked at its {book.as_of} quote"
+    return f"{at_market} of {marked} legs marked at their {book.as_of} quote, the rest model-priced"
+
+
+def marks_note(book: DayBook) -> str:
+    """The footnote on how the book is marked: a day with stored quotes marks at them."""
+    at_market, marked = legs_at_market(book)
+    if not at_market:
+        return (
+            f"Options are model-priced: no two-sided quote of {book.as_of} is stored for a leg "
+            f"of the book ('alvh quotes import' loads a day's quotes). {MODEL_TEXT}"
+        )
+    rest = marked - at_market
+    model = f"the other {rest} are model-priced: {MODEL_TEXT}" if rest else MODEL_TEXT
+    return (
+        f"{at_market} of {marked} legs are marked at the mid of their two-sided quote of "
+        f"{book.as_of}, with the model beside them under Model vs market; {model}"
+    )
+
 
 def summary_section(book: DayBook, decision: DayDecision, fn: Footnotes) -> dict:
     t = book.totals
-    model = fn.add(
-        "model",
-        "Options are model-priced (no free historical option chains): SPX legs by "
-        "Black–Scholes on a VIX-derived skewed surface, VIX calls by Black-76 on the modelled or "
-        "observed VIX future (method §2). Parameters under Model assumptions.",
-    )
+    model = fn.add("model", marks_note(book))
     liquidity = t["liquidity_ratio"]
     liquidity_flag = liquidity is not None and liquidity < 1
     pnl = book.day_pnl
@@ -112,5 +144,6 @@ def summary_section(book: DayBook, decision: DayDecision, fn: Footnotes) -> dict
         ),
         "vix": vix,
         "market": f"SPX {number(book.spx)} · VIX {number(book.vix)}",
+        "marks_basis": marks_basis(book),
         "source": book.source,
     }
