@@ -150,6 +150,16 @@ def test_book_show_prints_the_sample_book_marked(initialised_home):
     assert book["totals"]["risk_capital"] > 0 and book["totals"]["vega"] < 0
 
 
+def test_book_show_marks_the_vix_rows_whose_greeks_are_per_vix_point(initialised_home):
+    result = run_alvh("book", "show", home=initialised_home)
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[2:] if line.strip()}
+    assert rows["IC-2026-09"].count("†") == 0 and rows["IC-2026-10"].count("†") == 0
+    # BS delta and vega of a VIX call are per point of its future and of VIX-option vol
+    assert rows["VXC-2026-09-23"].count("†") == 2 and rows["VXC-2026-10-25"].count("†") == 2
+    assert "† VIX positions: BS delta per point of the VIX future" in result.stdout
+
+
 def test_importing_inverted_wings_exits_3_and_changes_nothing(initialised_home, tmp_path):
     before = run_alvh("book", "show", "--json", home=initialised_home).stdout
     book = tmp_path / "inverted.csv"

@@ -253,12 +253,19 @@ def book_show(as_of: AsOfOption = None, as_json: JsonOption = False) -> None:
         f"{'max loss $':>11}"
     )
     for p in marks.positions:
-        # a VIX call's BS delta is per point of its VIX future, its model delta per SPX point
+        # a VIX position's BS delta and vega are per point of its VIX future and of VIX-option
+        # vol (marked †, as in the report), its model delta per SPX point
+        dagger = "†" if p.sleeve == "hedge" else " "
         typer.echo(
             f"{p.position_id[:24]:<24} {p.kind:<15} {p.quantity:>4} {p.expiry!s:<10} "
-            f"{p.mark:>8.2f} {p.pnl:>10,.0f} {p.delta:>10,.1f} {p.model_delta:>13,.1f} "
-            f"{p.vega:>9,.0f} {p.theta:>8,.0f} "
+            f"{p.mark:>8.2f} {p.pnl:>10,.0f} {p.delta:>9,.1f}{dagger} {p.model_delta:>13,.1f} "
+            f"{p.vega:>8,.0f}{dagger} {p.theta:>8,.0f} "
             + (f"{p.max_loss:>11,.0f}" if p.max_loss is not None else f"{'undefined':>11}")
+        )
+    if any(p.sleeve == "hedge" for p in marks.positions):
+        typer.echo(
+            "† VIX positions: BS delta per point of the VIX future, vega per point of VIX-option "
+            "vol (not in the SPX totals); their model delta is per SPX point"
         )
     t = marks.totals
     typer.echo(
