@@ -37,7 +37,9 @@ from alvh.core.settings import Settings, load_settings
 from alvh.store import anchor, runs
 from alvh.store.warehouse import connect, transaction
 
-BACKFILL_CHUNK_DAYS = 20
+# a transaction per ~quarter of sessions (20 days a chunk spent ~2 s of a 10-year backfill
+# on the chunks' own statements)
+BACKFILL_CHUNK_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -186,24 +188,23 @@ def ingest_step(
         return _record(con, run_id, result, data_hash=data_hash)
 
 
-def _engine_inputs(settings: Settings):
-    from alvh.book.valuation import ModelParams
-    from alvh.hedge.day import configs
-
-    return ModelParams.from_mapping(settings.model), configs(settings)[2]
-
-
 def _compute_marks(
-    con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings, **known: object
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    settings: Settings,
+    config=None,
+    **known: object,
 ):
     """The day's marks and the parameters they used: the surface fitted to the day's stored
-    SPX quotes, else the defaults (`alvh.book.day_model`). `known`: what a backfill already has
-    for the day (`mark_book`'s `snapshot`, `vix_response`, `book`, `rate_history`,
+    SPX quotes, else the defaults (`alvh.book.day_model`). `config`: the settings parsed once
+    (`alvh.hedge.day.EngineConfig`, a backfill's), else here; `known`: what a backfill already
+    has for the day (`mark_book`'s `snapshot`, `vix_response`, `book`, `rate_history`,
     `quote_days`) or does not need (`with_day_pnl`)."""
     from alvh.book.day_model import mark_day
+    from alvh.hedge.day import EngineConfig
 
-    params, costs = _engine_inputs(settings)
-    return mark_day(con, as_of, params, costs, **known)
+    config = config or EngineConfig.from_settings(settings)
+    return mark_day(con, as_of, config.params, config.costs, **known)
 
 
 def book_and_hedge_step(
@@ -219,16 +220,18 @@ def book_and_hedge_step(
     """
     from alvh.book.day_model import save_day_surface
     from alvh.book.marks import save_marks
-    from alvh.hedge.day import run_layers, save_decision
+    from alvh.hedge.day import EngineConfig, run_layers, save_decision
 
+    config = EngineConfig.from_settings(settings)
     with connect(settings.warehouse_path) as con:
         started = time.perf_counter()
-        marks, model = _compute_marks(con, as_of, settings)
+        marks, model = _compute_marks(con, as_of, settings, config)
         _pause_point("mark", settings)
         marked = _record(con, run_id, _mark_result(marks, as_of, time.perf_counter() - started))
 
         started = time.perf_counter()
-        decision = run_layers(con, as_of, settings, marks=marks)  # the day is marked once
+        # the day is marked once
+        decision = run_layers(con, as_of, settings, marks=marks, config=config)
         _pause_point("layers", settings)
         decided = _record(
             con, run_id, _layers_result(decision, as_of, time.perf_counter() - started)
@@ -501,7 +504,7 @@ def backfill_step(
     from alvh.book.range_marks import CashRateHistory
     from alvh.book.scenarios import VixResponseHistory
     from alvh.data.market_day import MarketPanel
-    from alvh.hedge.day import decision_rows, record_orders, run_layers
+    from alvh.hedge.day import EngineConfig, decision_rows, record_orders, run_layers
     from alvh.hedge.order_state import OrderState
     from alvh.hedge.range_engine import range_decision_inputs
     from alvh.hedge.vix_closes import PreviousVix
@@ -517,6 +520,7 @@ def backfill_step(
         rates, book = CashRateHistory(con, days[-1]), BookHistory(con)
         quoted = quote_days(con)
         orders, previous_vix = OrderState(con, days[0], days[-1]), PreviousVix(con, days[-1])
+        config = EngineConfig.from_settings(settings)
         totals = {"days": 0, "legs": 0, "positions": 0, "signals": 0, "states": 0, "orders": 0}
         totals["day_surfaces"] = 0
         bar = tqdm(total=len(days), unit="day", desc="backfill", disable=not progress)
@@ -534,6 +538,7 @@ def backfill_step(
                             con,
                             day,
                             settings,
+                            config,
                             with_day_pnl=False,  # not stored: book_marks has no day P&L
                             snapshot=market.snapshot(day),
                             vix_response=responses.fit(day),
@@ -552,6 +557,7 @@ def backfill_step(
                             open_book=book.open_positions,
                             orders=orders,
                             previous_vix=previous_vix,
+                            config=config,
                         )
                         ids = record_orders(con, decision, orders, chain, backfill_run=run_id)
                         if marks.assumptions["settlements_pending"]:
